@@ -1,0 +1,31 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.auth.backends import ModelBackend
+from django.http import HttpRequest
+
+from guanxi.identity.models import User
+
+
+class UsernameOrEmailBackend(ModelBackend):
+    """Log in with the username or the e-mail address (case-insensitive)."""
+
+    def authenticate(
+        self,
+        request: HttpRequest | None,
+        username: str | None = None,
+        password: str | None = None,
+        **kwargs: Any,
+    ) -> User | None:  # type: ignore[override]
+        if not username or password is None:
+            return None
+        ident = username.strip()
+        field = "email__iexact" if "@" in ident else "username__iexact"
+        user = User.objects.filter(**{field: ident}).order_by("id").first()
+        if user is None:
+            User().set_password(password)  # same cost as a real check: no timing oracle
+            return None
+        if user.check_password(password) and self.user_can_authenticate(user):
+            return user
+        return None

@@ -1,0 +1,12 @@
+from django.urls import include, path
+
+from guanxi.api.main import api
+from guanxi.web.views import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("api/v1/", api.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("guanxi.identity.urls")),
+    path("", include("guanxi.web.urls")),
+]
