@@ -66,6 +66,10 @@ INSTALLED_APPS = [
     "huey.contrib.djhuey",
     "guanxi.core",
     "guanxi.identity",
+    "guanxi.customers",
+    "guanxi.leads",
+    "guanxi.activities",
+    "guanxi.search",
     "guanxi.web",
     "guanxi.api",
 ]
