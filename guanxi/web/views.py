@@ -1,10 +1,14 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib.auth.decorators import login_required
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
+
+from guanxi.identity.models import User
 
 
 @never_cache
@@ -20,4 +24,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {})
+    user = cast(User, request.user)
+    return render(
+        request,
+        "web/home.html",
+        {"department": user.department, "roles": list(user.roles.all()), "nav": "home"},
+    )
