@@ -8,5 +8,8 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("guanxi.identity.urls")),
+    path("", include("guanxi.activities.urls")),
     path("", include("guanxi.web.urls")),
+    path("leads/", include("guanxi.leads.urls")),
+    path("", include("guanxi.customers.urls")),
 ]
