@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "guanxi.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from guanxi.core import entities  # noqa: F401  (registers permission entities)

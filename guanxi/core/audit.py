@@ -48,7 +48,9 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     changes: dict[str, list[Any]] = {}
     for key in sorted(set(before) | set(after)):
         old, new = before.get(key), after.get(key)
-        if isinstance(old, dict) and isinstance(new, dict) and key == "custom":
+        if key == "custom" and isinstance(old or {}, dict) and isinstance(new or {}, dict):
+            # Custom values are listed key by key, also when a record is created or deleted.
+            old, new = old or {}, new or {}
             for sub in sorted(set(old) | set(new)):
                 if old.get(sub) != new.get(sub):
                     changes[f"custom.{sub}"] = [_plain(old.get(sub)), _plain(new.get(sub))]

@@ -41,7 +41,7 @@ def forget_definitions(entity: str) -> None:
 
 def _coerce(field: CustomField, value: Any) -> Any:
     kind = field.kind
-    K = CustomField.Kind
+    K = CustomField.Kind  # noqa: N806
     if kind in (K.TEXT, K.LONG_TEXT):
         text = str(value).strip()
         if kind == K.TEXT and len(text) > 500:
@@ -54,7 +54,8 @@ def _coerce(field: CustomField, value: Any) -> Any:
             number = Decimal(str(value).strip().replace(",", ""))
         except InvalidOperation as exc:
             raise ValueError(_("Enter a whole number.")) from exc
-        if number != number.to_integral_value():
+        # "Infinity" would otherwise pass and then overflow int().
+        if not number.is_finite() or number != number.to_integral_value():
             raise ValueError(_("Enter a whole number."))
         return int(number)
     if kind == K.DECIMAL:
@@ -194,7 +195,7 @@ def filter_queryset(qs: QuerySet[Any], entity: str, filters: dict[str, Any]) -> 
             raise ValidationFailed([FieldError(f"custom.{key}", _("Unknown custom field."))])
         if op not in ("", "gte", "lte", "contains"):
             raise ValidationFailed([FieldError(f"custom.{raw_key}", _("Unknown operator."))])
-        K = CustomField.Kind
+        K = CustomField.Kind  # noqa: N806
         if field.kind == K.MULTI_SELECT and not op:
             qs = qs.filter(**{f"custom__{key}__icontains": f'"{value}"'})
             continue
@@ -207,19 +208,8 @@ def filter_queryset(qs: QuerySet[Any], entity: str, filters: dict[str, Any]) -> 
             raise ValidationFailed([FieldError(f"custom.{key}", str(exc))]) from exc
         if field.kind == K.DECIMAL:
             # Decimals are stored as strings; compare numerically.
-            from django.db.models import DecimalField
-            from django.db.models.fields.json import KeyTextTransform
-            from django.db.models.functions import Cast
-
             annotated = f"_cf_{key}"
-            qs = qs.annotate(
-                **{
-                    annotated: Cast(
-                        KeyTextTransform(key, "custom"),
-                        DecimalField(max_digits=30, decimal_places=10),
-                    )
-                }
-            )
+            qs = qs.annotate(**{annotated: _decimal_of(key)})
             qs = qs.filter(**{f"{annotated}__{op or 'exact'}": Decimal(coerced)})
             continue
         lookup = f"custom__{key}" + (f"__{op}" if op else "")
@@ -227,14 +217,25 @@ def filter_queryset(qs: QuerySet[Any], entity: str, filters: dict[str, Any]) -> 
     return qs
 
 
+def _decimal_of(key: str) -> Any:
+    """The numeric value of a decimal custom field (stored as a string)."""
+    from django.db.models import DecimalField
+    from django.db.models.fields.json import KeyTextTransform
+    from django.db.models.functions import Cast
+
+    return Cast(KeyTextTransform(key, "custom"), DecimalField(max_digits=30, decimal_places=10))
+
+
 def order_by_custom(
     qs: QuerySet[Any], entity: str, key: str, descending: bool = False
 ) -> QuerySet[Any]:
-    if key not in {f.key for f in definitions(entity)}:
+    fields = {f.key: f for f in definitions(entity)}
+    if key not in fields:
         raise ValidationFailed([FieldError("sort", _("Unknown custom field."))])
     from django.db.models import F
 
-    expr = F(f"custom__{key}")
+    # Decimals are stored as strings: sort them as numbers, not text ("10" > "9").
+    expr = _decimal_of(key) if fields[key].kind == CustomField.Kind.DECIMAL else F(f"custom__{key}")
     return qs.order_by(
         expr.desc(nulls_last=True) if descending else expr.asc(nulls_last=True), "-id"
     )
@@ -250,7 +251,7 @@ def display(entity: str, values: dict[str, Any]) -> list[tuple[CustomField, str]
         if field.kind == CustomField.Kind.SELECT:
             text = field.option_label(str(value))
         elif field.kind == CustomField.Kind.MULTI_SELECT:
-            text = "、".join(field.option_label(str(v)) for v in value)
+            text = "、".join(field.option_label(str(v)) for v in value or [])
         elif field.kind == CustomField.Kind.BOOLEAN:
             text = _("Yes") if value else _("No")
         else:

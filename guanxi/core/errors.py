@@ -31,7 +31,7 @@ class FieldError:
         return {"field": self.field, "message": str(self.message)}
 
 
-class ValidationFailed(DomainError):
+class ValidationFailed(DomainError):  # noqa: N818  (used by every app)
     """Input is invalid; ``errors`` names each field and why."""
 
     default_message = _("Some fields are invalid.")
@@ -48,19 +48,19 @@ class ValidationFailed(DomainError):
         return {e.field: str(e.message) for e in self.errors}
 
 
-class OutOfScope(DomainError):
+class OutOfScope(DomainError):  # noqa: N818  (used by every app)
     """The record does not exist or lies outside the caller's data scope (API: 404)."""
 
     default_message = _("Not found.")
 
 
-class NotPermitted(DomainError):
+class NotPermitted(DomainError):  # noqa: N818  (used by every app)
     """The caller's roles do not grant the action (API: 403)."""
 
     default_message = _("You do not have permission to do this.")
 
 
-class Conflict(DomainError):
+class Conflict(DomainError):  # noqa: N818  (used by every app)
     """The action conflicts with the record's state, e.g. converting twice (API: 409)."""
 
     default_message = _("This conflicts with the current state of the record.")

@@ -106,6 +106,9 @@ class AuditEvent(models.Model):
             models.Index(fields=["action", "-created_at"], name="audit_action_idx"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.actor_label} {self.action} {self.entity}#{self.object_id}"
+
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise PermissionError("The audit trail is append-only.")
@@ -113,9 +116,6 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise PermissionError("The audit trail is append-only.")
-
-    def __str__(self) -> str:
-        return f"{self.actor_label} {self.action} {self.entity}#{self.object_id}"
 
 
 class CustomField(TimeStampedModel):
@@ -181,3 +181,21 @@ class CustomField(TimeStampedModel):
                     return str(option["label_en"])
                 return str(option.get("label_zh") or value)
         return value
+
+
+class Note(OwnedModel):
+    """An organisation-wide note or announcement.
+
+    The smallest real entity behind the permission layer and the custom fields engine.
+    """
+
+    title = models.CharField(_("title"), max_length=200)
+    body = models.TextField(_("body"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+
+    def __str__(self) -> str:
+        return self.title

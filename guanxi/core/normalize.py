@@ -20,10 +20,12 @@ _FAST_MOBILE = re.compile(r"^(?:\+?86|0086)?(1[3-9]\d{9})$")
 _SCIENTIFIC = re.compile(r"^\d(?:\.\d+)?[eE][+]?\d+$")
 _FLOAT_MOBILE = re.compile(r"^(1[3-9]\d{9})\.0+$")
 _EXTENSION = re.compile(r"\s*(?:转|ext\.?|x|#|分机)\s*(\d{1,6})\s*$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+)
 
 
-class InvalidValue(ValueError):
+class InvalidValue(ValueError):  # noqa: N818
     """A value that cannot be normalised; the message says why, for the user."""
 
 
@@ -48,14 +50,22 @@ def phone(value: object, region: str = "CN") -> Phone | None:
         if value.is_integer() and abs(value) < 1e15:
             value = str(int(value))
         else:
-            raise InvalidValue(_("This phone number lost its digits (stored as a number in scientific notation); enter it again."))
+            raise InvalidValue(
+                _(
+                    "This phone number lost its digits (stored as a number in scientific notation); enter it again."
+                )
+            )
     elif isinstance(value, int):
         value = str(value)
     raw = str(value).strip()
     if not raw:
         return None
     if _SCIENTIFIC.match(raw):
-        raise InvalidValue(_("This phone number lost its digits (stored as a number in scientific notation); enter it again."))
+        raise InvalidValue(
+            _(
+                "This phone number lost its digits (stored as a number in scientific notation); enter it again."
+            )
+        )
     float_mobile = _FLOAT_MOBILE.match(raw)
     compact = _SEPARATORS.sub("", float_mobile.group(1) if float_mobile else raw)
     fast = _FAST_MOBILE.match(compact)
@@ -86,7 +96,13 @@ def phone(value: object, region: str = "CN") -> Phone | None:
             raise InvalidValue(_("Not a valid phone number."))
     e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     kind = phonenumbers.number_type(parsed)
-    return Phone(raw=raw, e164=e164, extension=extension or (parsed.extension or ""), is_mobile=kind in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE))
+    return Phone(
+        raw=raw,
+        e164=e164,
+        extension=extension or (parsed.extension or ""),
+        is_mobile=kind
+        in (phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE),
+    )
 
 
 def phone_digits_tail(e164: str, length: int = 4) -> str:

@@ -56,14 +56,15 @@ class Page:
 def clean_page_args(page: Any, page_size: Any, default_size: int = 50) -> tuple[int, int]:
     errors: list[FieldError] = []
     try:
-        page_i = int(page or 1)
+        # 0 is an error, not "the first page": only a missing value takes the default.
+        page_i = 1 if page in (None, "") else int(page)
         if page_i < 1:
             raise ValueError
     except (TypeError, ValueError):
         errors.append(FieldError("page", "page must be a positive whole number"))
         page_i = 1
     try:
-        size_i = int(page_size or default_size)
+        size_i = default_size if page_size in (None, "") else int(page_size)
         if not 1 <= size_i <= settings.API_PAGE_SIZE_MAX:
             raise ValueError
     except (TypeError, ValueError):
@@ -92,5 +93,6 @@ def paginate(
     bounded = qs.order_by()[: limit + 1].count() if limit else qs.count()
     exact = not limit or bounded <= limit
     count = bounded if exact else limit
-    count = max(count, offset + len(items))
+    if items:  # a bounded count is never below what this page shows (past the end: as is)
+        count = max(count, offset + len(items))
     return Page(items, count, exact, page_i, size_i)

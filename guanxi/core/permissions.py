@@ -75,29 +75,46 @@ class EffectiveGrant:
     can_reveal: bool
 
 
-def _grants(user: User) -> dict[str, EffectiveGrant]:
-    """Combine the user's role grants once per user object (cached on the instance)."""
-    cached: dict[str, EffectiveGrant] | None = getattr(user, "_guanxi_grants", None)
-    if cached is not None:
-        return cached
-    from guanxi.identity.models import RoleGrant
+def _load(user: User) -> None:
+    """Read the user's roles and grants in one query and cache them on the instance."""
+    from guanxi.identity.models import Role
 
     result: dict[str, EffectiveGrant] = {}
     view_masks: dict[str, list[set[str]]] = {}
-    for grant in RoleGrant.objects.filter(role__users=user).only(
-        "entity", "actions", "scope", "masked_fields", "can_reveal"
-    ):
-        eff = result.setdefault(grant.entity, EffectiveGrant(set(), None, set(), False))
-        eff.actions.update(grant.actions)
-        if "view" in grant.actions:
-            if eff.scope is None or _SCOPE_RANK[grant.scope] > _SCOPE_RANK[eff.scope]:
-                eff.scope = grant.scope
-            view_masks.setdefault(grant.entity, []).append(set(grant.masked_fields))
-        eff.can_reveal = eff.can_reveal or grant.can_reveal
+    admin = bool(user.is_superuser)
+    rows = Role.objects.filter(users=user).values_list(
+        "is_admin",
+        "grants__entity",
+        "grants__actions",
+        "grants__scope",
+        "grants__masked_fields",
+        "grants__can_reveal",
+    )
+    for role_is_admin, entity_key, actions, scope, masked, reveal in rows:
+        admin = admin or role_is_admin
+        if entity_key is None:  # a role without grants
+            continue
+        eff = result.setdefault(entity_key, EffectiveGrant(set(), None, set(), False))
+        eff.actions.update(actions or [])
+        if "view" in (actions or []):
+            if eff.scope is None or _SCOPE_RANK[scope] > _SCOPE_RANK[eff.scope]:
+                eff.scope = scope
+            view_masks.setdefault(entity_key, []).append(set(masked or []))
+        eff.can_reveal = eff.can_reveal or bool(reveal)
     for key, masks in view_masks.items():
         result[key].masked = set.intersection(*masks) if masks else set()
     user._guanxi_grants = result  # type: ignore[attr-defined]
-    return result
+    user._guanxi_is_admin = admin  # type: ignore[attr-defined]
+
+
+def _grants(user: User) -> dict[str, EffectiveGrant]:
+    """The user's combined role grants (cached on the instance)."""
+    cached: dict[str, EffectiveGrant] | None = getattr(user, "_guanxi_grants", None)
+    if cached is None:
+        _load(user)
+        cached = user._guanxi_grants  # type: ignore[attr-defined]
+    assert cached is not None
+    return cached
 
 
 def forget(user: User) -> None:
@@ -110,11 +127,9 @@ def forget(user: User) -> None:
 def is_admin(user: User) -> bool:
     if not user.is_authenticated or not user.is_active:
         return False
-    cached = getattr(user, "_guanxi_is_admin", None)
-    if cached is None:
-        cached = bool(user.is_superuser or user.roles.filter(is_admin=True).exists())
-        user._guanxi_is_admin = cached  # type: ignore[attr-defined]
-    return bool(cached)
+    if getattr(user, "_guanxi_is_admin", None) is None:
+        _load(user)
+    return bool(user._guanxi_is_admin)  # type: ignore[attr-defined]
 
 
 def can(user: User, entity_key: str, action: str) -> bool:
@@ -140,24 +155,26 @@ def scope_of(user: User, entity_key: str) -> str | None:
     return grant.scope if grant else None
 
 
+def _department_filter(user: User, scope: str) -> Q | None:
+    """The Q on users that ``scope`` covers besides ``user`` itself; None = only oneself."""
+    if scope == "own" or user.department_id is None:
+        return None
+    if scope == "department":
+        return Q(department_id=user.department_id)
+    # The department is usually cached on the instance (select_related); at most one query.
+    path = user.department.path if user.department else ""
+    return Q(department__path__startswith=path or "/")
+
+
 def scope_user_ids(user: User, scope: str) -> list[int] | None:
     """Ids of the users whose records ``scope`` covers; None means everyone."""
     if scope == "all":
         return None
-    if scope == "own":
-        return [user.pk]
-    from guanxi.identity.models import Department
     from guanxi.identity.models import User as UserModel
 
-    if user.department_id is None:
+    dept_filter = _department_filter(user, scope)
+    if dept_filter is None:
         return [user.pk]
-    if scope == "department":
-        dept_filter = Q(department_id=user.department_id)
-    else:
-        path = (
-            Department.objects.filter(pk=user.department_id).values_list("path", flat=True).first()
-        )
-        dept_filter = Q(department__path__startswith=path or "/")
     ids = list(UserModel.objects.filter(dept_filter).values_list("id", flat=True))
     if user.pk not in ids:
         ids.append(user.pk)
@@ -167,14 +184,22 @@ def scope_user_ids(user: User, scope: str) -> list[int] | None:
 def scope_filter(user: User, entity_key: str, action: str = "view") -> Q | None:
     """The Q that limits ``entity_key`` to what ``user`` may ``action``; None = no limit.
 
-    Raises NotPermitted when the user lacks the action altogether.
+    Raises NotPermitted when the user lacks the action altogether. Colleagues are matched
+    with a subquery, so scoping adds no query of its own.
     """
     require(user, entity_key, action)
     ent = entity(entity_key)
     scope = scope_of(user, entity_key) or "own"
-    ids = scope_user_ids(user, scope)
-    q = None if ids is None else Q(**{f"{ent.owner_field}__in": ids})
-    if q is not None and ent.extra_visibility is not None:
+    if scope == "all":
+        return None
+    from guanxi.identity.models import User as UserModel
+
+    q = Q(**{ent.owner_field: user.pk})
+    dept_filter = _department_filter(user, scope)
+    if dept_filter is not None:
+        colleagues = UserModel.objects.filter(dept_filter).values("id")
+        q |= Q(**{f"{ent.owner_field}__in": colleagues})
+    if ent.extra_visibility is not None:
         q |= ent.extra_visibility(user)
     return q
 

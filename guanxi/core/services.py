@@ -1,4 +1,4 @@
-"""Core writes: custom field definitions and revealing masked values."""
+"""Core writes: custom field definitions, revealing masked values, notes."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from django.db import models, transaction
 from django.utils.translation import gettext as _
 
-from guanxi.core import audit, custom_fields, permissions
+from guanxi.core import audit, custom_fields, events, permissions
 from guanxi.core.errors import FieldError, NotPermitted, ValidationFailed
-from guanxi.core.models import AuditEvent, CustomField
+from guanxi.core.models import AuditEvent, CustomField, Note
 
 if TYPE_CHECKING:
     from guanxi.identity.models import User
@@ -42,7 +42,7 @@ def customfield_save(
         )
     elif (
         CustomField.objects.filter(entity=entity, key=key)
-        .exclude(pk=field.pk if field else None)
+        .exclude(pk=field.pk if field else -1)
         .exists()
     ):
         errors.append(FieldError("key", _("This entity already has a field with this key.")))
@@ -145,3 +145,100 @@ def field_reveal(*, actor: User, entity_key: str, obj: models.Model, field: str)
         changes={"field": field},
     )
     return value
+
+
+# --- Notes ------------------------------------------------------------------------------
+
+events.define("note.created", "A note was created")
+events.define("note.updated", "A note was changed")
+events.define("note.deleted", "A note was deleted")
+
+_NOTE_FIELDS = ["title", "body", "owner", "custom"]
+
+
+def _clean_note(data: dict[str, Any], note: Note | None) -> dict[str, Any]:
+    errors: list[FieldError] = []
+    cleaned: dict[str, Any] = {}
+    if "title" in data or note is None:
+        title = str(data.get("title") or "").strip()
+        if not title:
+            errors.append(FieldError("title", _("Enter a title.")))
+        elif len(title) > 200:
+            errors.append(FieldError("title", _("At most 200 characters.")))
+        cleaned["title"] = title
+    if "body" in data:
+        cleaned["body"] = str(data.get("body") or "").strip()
+    if "custom" in data or note is None:
+        try:
+            cleaned["custom"] = custom_fields.validate(
+                "note",
+                data.get("custom") or {},
+                current=note.custom if note else None,
+                partial=note is not None,
+            )
+        except ValidationFailed as exc:
+            errors.extend(exc.errors)
+    if errors:
+        raise ValidationFailed(errors)
+    return cleaned
+
+
+def note_create(*, actor: User, data: dict[str, Any]) -> Note:
+    """Create a note owned by the actor."""
+    permissions.require(actor, "note", "create")
+    cleaned = _clean_note(data, None)
+    with transaction.atomic():
+        note = Note.objects.create(owner=actor, created_by=actor, **cleaned)
+        audit.record(
+            actor=actor,
+            action=AuditEvent.Action.CREATE,
+            entity="note",
+            obj=note,
+            changes=audit.diff({}, audit.snapshot(note, _NOTE_FIELDS)),
+        )
+        events.emit("note.created", {"id": note.pk, "title": note.title}, actor_id=actor.pk)
+    return note
+
+
+def note_update(*, actor: User, note: Note, data: dict[str, Any]) -> Note:
+    """Change a note in the actor's edit scope; custom values are merged (partial update).
+
+    ``owner`` (a User) hands the note over and needs the ``transfer`` permission.
+    """
+    note = permissions.get_for_user(actor, "note", note.pk, "edit")
+    cleaned = _clean_note(data, note)
+    if "owner" in data and data["owner"] != note.owner:
+        permissions.require(actor, "note", "transfer")
+        cleaned["owner"] = data["owner"]
+    with transaction.atomic():
+        before = audit.snapshot(note, _NOTE_FIELDS)
+        for name, value in cleaned.items():
+            setattr(note, name, value)
+        note.save()
+        changes = audit.diff(before, audit.snapshot(note, _NOTE_FIELDS))
+        if changes:
+            action = (
+                AuditEvent.Action.TRANSFER
+                if set(changes) == {"owner"}
+                else AuditEvent.Action.UPDATE
+            )
+            audit.record(actor=actor, action=action, entity="note", obj=note, changes=changes)
+            events.emit(
+                "note.updated", {"id": note.pk, "changes": list(changes)}, actor_id=actor.pk
+            )
+    return note
+
+
+def note_delete(*, actor: User, note: Note) -> None:
+    note = permissions.get_for_user(actor, "note", note.pk, "delete")
+    with transaction.atomic():
+        audit.record(
+            actor=actor,
+            action=AuditEvent.Action.DELETE,
+            entity="note",
+            obj=note,
+            changes={"title": [note.title, None]},
+        )
+        pk = note.pk
+        note.delete()
+        events.emit("note.deleted", {"id": pk}, actor_id=actor.pk)

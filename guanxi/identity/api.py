@@ -116,6 +116,8 @@ def user_update(request: HttpRequest, user_id: int, payload: UserPatch) -> dict[
     data = payload.dict(exclude_unset=True)
     is_active = data.pop("is_active", None)
     if "department_id" in data:
+        if data["department_id"] is None:  # every user belongs to exactly one department
+            raise ValidationFailed([FieldError("department_id", "Choose a department.")])
         data["department"] = _department(data.pop("department_id"))
     if "roles" in data:
         data["roles"] = _roles(data["roles"] or [])

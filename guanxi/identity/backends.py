@@ -17,12 +17,12 @@ class UsernameOrEmailBackend(ModelBackend):
         username: str | None = None,
         password: str | None = None,
         **kwargs: Any,
-    ) -> User | None:  # type: ignore[override]
+    ) -> User | None:
         if not username or password is None:
             return None
-        ident = username.strip()
-        field = "email__iexact" if "@" in ident else "username__iexact"
-        user = User.objects.filter(**{field: ident}).order_by("id").first()
+        from guanxi.identity.services import user_find_for_login
+
+        user = user_find_for_login(username)
         if user is None:
             User().set_password(password)  # same cost as a real check: no timing oracle
             return None

@@ -205,7 +205,7 @@ def _clean_grants(grants: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]
         if key not in known:
             errors.append(FieldError(f"grants.{key}", _("Unknown entity.")))
             continue
-        actions = [a for a in grant.get("actions", [])]
+        actions = list(grant.get("actions", []))
         bad = [a for a in actions if a not in permissions.ACTIONS]
         if bad:
             errors.append(
@@ -264,7 +264,7 @@ def role_save(
     code = (code or "").strip().lower()
     if not code or not all(c.isalnum() or c in "-_" for c in code):
         errors.append(FieldError("code", _("Use letters, digits, '-' and '_'.")))
-    elif Role.objects.filter(code=code).exclude(pk=role.pk if role else None).exists():
+    elif Role.objects.filter(code=code).exclude(pk=role.pk if role else -1).exists():
         errors.append(FieldError("code", _("This code is taken.")))
     if not (name_zh or "").strip():
         errors.append(FieldError("name_zh", _("Enter a Chinese name.")))
@@ -340,7 +340,7 @@ def _validate_user_fields(
             )
         elif (
             User.objects.filter(username__iexact=username)
-            .exclude(pk=instance.pk if instance else None)
+            .exclude(pk=instance.pk if instance else -1)
             .exists()
         ):
             errors.append(FieldError("username", _("This username is taken.")))
@@ -352,7 +352,7 @@ def _validate_user_fields(
         else:
             if (
                 User.objects.filter(email__iexact=email)
-                .exclude(pk=instance.pk if instance else None)
+                .exclude(pk=instance.pk if instance else -1)
                 .exists()
             ):
                 errors.append(FieldError("email", _("Another user has this e-mail address.")))
@@ -484,7 +484,8 @@ def user_update(*, actor: User, user: User, data: dict[str, Any]) -> User:
             after_roles = sorted(r.code for r in data["roles"])
             if after_roles != before_roles:
                 changes["roles"] = [before_roles, after_roles]
-            permissions.forget(user)
+        # Roles or department decide the user's permissions: drop the cached grants.
+        permissions.forget(user)
         if changes:
             action = A.PERMISSION if "roles" in changes else A.UPDATE
             audit.record(actor=actor, action=action, entity="user", obj=user, changes=changes)
@@ -589,10 +590,21 @@ def user_set_password(
 # --- Login security -------------------------------------------------------------------
 
 
+def user_find_for_login(ident: str) -> User | None:
+    """The user a login name means: the username first (usernames may contain '@'),
+    then the e-mail address; both case-insensitive."""
+    ident = (ident or "").strip()
+    if not ident:
+        return None
+    user = User.objects.filter(username__iexact=ident).order_by("id").first()
+    if user is None and "@" in ident:
+        user = User.objects.filter(email__iexact=ident).order_by("id").first()
+    return user
+
+
 def login_locked_until(username: str) -> dt.datetime | None:
     ident = (username or "").strip()
-    field = "email__iexact" if "@" in ident else "username__iexact"
-    user = User.objects.filter(**{field: ident}).only("locked_until").first()
+    user = user_find_for_login(ident)
     if user and user.locked_until and user.locked_until > timezone.now():
         return user.locked_until
     return None
@@ -601,9 +613,9 @@ def login_locked_until(username: str) -> dt.datetime | None:
 def login_failed(*, username: str, ip: str | None) -> dt.datetime | None:
     """Count a failed login; lock the account after too many. Returns the lock end, if locked."""
     ident = (username or "").strip()
-    field = "email__iexact" if "@" in ident else "username__iexact"
     with transaction.atomic():
-        user = User.objects.select_for_update().filter(**{field: ident}).first()
+        found = user_find_for_login(ident)
+        user = User.objects.select_for_update().filter(pk=found.pk).first() if found else None
         audit.record(
             actor=None,
             action=A.LOGIN_FAILED,
@@ -692,7 +704,7 @@ def token_authenticate(raw: str) -> User | None:
     if not raw or not raw.startswith(ApiToken.PREFIX):
         return None
     token = (
-        ApiToken.objects.select_related("user")
+        ApiToken.objects.select_related("user", "user__department")
         .filter(token_hash=hash_token(raw), revoked_at__isnull=True)
         .first()
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import factory
 
@@ -34,19 +34,20 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def password(self, create: bool, extracted: str | None, **kwargs: Any) -> None:
-        self.set_password(extracted or "secret-pass-123")
+        obj = cast(User, self)  # post-generation hooks receive the built object
+        obj.set_password(extracted or "secret-pass-123")
         if create:
-            self.save(update_fields=["password"])
+            obj.save(update_fields=["password"])
 
     @factory.post_generation
     def role_codes(self, create: bool, extracted: list[str] | None, **kwargs: Any) -> None:
         if create and extracted:
-            self.roles.set([role(code) for code in extracted])
+            cast(User, self).roles.set([role(code) for code in extracted])
 
 
 def user(role_code: str = "sales", department: Department | None = None, **kwargs: Any) -> User:
     dept_kw = {"department": department} if department is not None else {}
-    return UserFactory(role_codes=[role_code], **dept_kw, **kwargs)
+    return cast(User, UserFactory(role_codes=[role_code], **dept_kw, **kwargs))
 
 
 def admin(**kwargs: Any) -> User:

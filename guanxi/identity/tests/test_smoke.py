@@ -25,3 +25,12 @@ def test_no_token_is_401(client):
     r = client.get("/api/v1/me")
     assert r.status_code == 401
     assert "detail" in r.json()
+
+
+def test_username_with_at_sign_logs_in_by_username(client):
+    factories.user("sales", username="li@sales", email="li@example.com", password="Right-pass-123")
+    r = client.post("/login/", {"username": "li@sales", "password": "Right-pass-123"})
+    assert r.status_code == 302
+    client.logout()
+    r = client.post("/login/", {"username": "LI@example.com", "password": "Right-pass-123"})
+    assert r.status_code == 302
