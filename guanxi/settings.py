@@ -105,6 +105,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "guanxi.web.context_processors.navigation",
+                "guanxi.activities.context_processors.notifications",
             ],
         },
     },
@@ -125,7 +126,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": SQLITE_PATH,
+            "NAME": str(SQLITE_PATH),
             "OPTIONS": {
                 # Without these, concurrent writers get 'database is locked' (DESIGN §1).
                 "transaction_mode": "IMMEDIATE",
@@ -262,4 +263,15 @@ GUANXI_NAME = _("Guanxi CRM")
 # (or without) collectstatic; `guanxi serve` still collects them for speed.
 WHITENOISE_USE_FINDERS = True
 TRUST_X_FORWARDED_FOR = _env_bool("GUANXI_TRUST_X_FORWARDED_FOR", False)
-GUANXI_API_ROUTERS: list[str] = []  # extended as apps land: "guanxi.leads.api", ...
+GUANXI_API_ROUTERS: list[str] = [
+    "guanxi.core.api",
+    "guanxi.leads.api",
+    "guanxi.customers.api",
+    "guanxi.activities.api",
+    "guanxi.search.api",
+]  # extended as apps land: "guanxi.leads.api", ...
+# The Huey consumer adds its own handler when "huey" has none, and the record then also
+# reaches the root handler: every worker line was printed twice.
+_loggers = LOGGING["loggers"]
+assert isinstance(_loggers, dict)
+_loggers["huey"] = {"level": "INFO", "handlers": ["console"], "propagate": False}

@@ -24,11 +24,19 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not os.path.exists(CHROMIUM):
-        pytest.fail(f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)")
+        pytest.fail(
+            f"Chromium not found at {CHROMIUM}: install Debian's chromium package (.ci/run does)"
+        )
     with sync_playwright() as pw:
         instance = pw.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
         )
         yield instance
         instance.close()
@@ -36,7 +44,9 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(params=list(VIEWPORTS))
 def page(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
-    context = browser.new_context(viewport=VIEWPORTS[request.param], locale="zh-CN", timezone_id="Asia/Shanghai")
+    context = browser.new_context(
+        viewport=VIEWPORTS[request.param], locale="zh-CN", timezone_id="Asia/Shanghai"
+    )
     context.set_default_timeout(10_000)
     pg = context.new_page()
     pg.viewport_name = request.param

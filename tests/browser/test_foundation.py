@@ -49,7 +49,7 @@ def test_admin_journey(page: Any, live_server: Any) -> None:
     page.fill("input[name=display_name]", "小明")
     page.fill("input[name=password]", "Another-pass-77")
     page.select_option("select[name=department]", str(dept.pk))
-    page.check("input[name=roles][value='%d']" % factories.role("sales").pk)
+    page.check(f"input[name=roles][value='{factories.role('sales').pk}']")
     page.click("form button.primary")
     page.wait_for_load_state()
     created = User.objects.get(username="xiaoming")
@@ -57,7 +57,9 @@ def test_admin_journey(page: Any, live_server: Any) -> None:
     assert list(created.roles.values_list("code", flat=True)) == ["sales"]
 
     # Both writes are in the audit trail page.
-    assert AuditEvent.objects.filter(entity="user", object_id=str(created.pk), action="create").exists()
+    assert AuditEvent.objects.filter(
+        entity="user", object_id=str(created.pk), action="create"
+    ).exists()
     _open_menu_if_phone(page)
     page.click("#sidebar >> text=Audit trail")
     page.wait_for_load_state()

@@ -249,7 +249,7 @@ def test_reminders_are_sent_once(o, sales):
 def test_periodic_task_runs_reminders(o, sales):
     from django.utils import timezone
 
-    from guanxi.activities.tasks import send_due_reminders
+    from guanxi.schedule import activities_send_due_reminders as send_due_reminders
 
     _task(sales, timezone.now() - dt.timedelta(minutes=1))
     send_due_reminders()  # enqueued; huey runs it at once in tests (immediate mode)
