@@ -1,6 +1,36 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CustomersConfig(AppConfig):
     name = "guanxi.customers"
     label = "customers"
+    verbose_name = _("Customers")
+
+    def ready(self) -> None:
+        from guanxi.customers import entities
+        from guanxi.identity.services import register_owned_counter
+
+        register_owned_counter(entities.owned_counts)
+
+        from guanxi.web.navigation import NavItem, register
+
+        register(NavItem("customers:account_list", _("Accounts"), entity="account", order=30))
+        register(NavItem("customers:contact_list", _("Contacts"), entity="contact", order=40))
+
+        from collections.abc import Callable
+        from typing import Any
+
+        from django.urls import reverse
+
+        from guanxi.activities import targets
+
+        def detail_url(url_name: str) -> Callable[[Any], str]:
+            return lambda obj: reverse(url_name, args=[obj.pk])
+
+        for key, url_name in (
+            ("account", "customers:account_detail"),
+            ("contact", "customers:contact_detail"),
+        ):
+            if not targets.is_registered(key):  # the UI's fallback: no last-contacted update
+                targets.register_target(key, label=str, url=detail_url(url_name))

@@ -1,6 +1,27 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class LeadsConfig(AppConfig):
     name = "guanxi.leads"
     label = "leads"
+    verbose_name = _("Leads")
+
+    def ready(self) -> None:
+        from guanxi.identity.services import register_owned_counter
+        from guanxi.leads import entities
+
+        register_owned_counter(entities.owned_counts)
+
+        from guanxi.web.navigation import NavItem, register
+
+        register(NavItem("leads:list", _("Leads"), entity="lead", order=20))
+
+        from django.urls import reverse
+
+        from guanxi.activities import targets
+
+        if not targets.is_registered("lead"):  # the UI's fallback: no last-contacted update
+            targets.register_target(
+                "lead", label=str, url=lambda lead: reverse("leads:detail", args=[lead.pk])
+            )

@@ -1,0 +1,172 @@
+"""Lead endpoints: /leads, /leads/{id}, /leads/{id}/convert, /leads/transfer, /lead-sources."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router
+
+from guanxi.api.auth import actor
+from guanxi.core import permissions
+from guanxi.core.errors import DuplicateOf, FieldError, ValidationFailed
+from guanxi.customers import selectors as customer_selectors
+from guanxi.customers.schemas import AccountOut, ContactOut, TransferIn, TransferOut
+from guanxi.identity.models import User
+from guanxi.leads import dedup, selectors, services
+from guanxi.leads.models import LeadSource
+from guanxi.leads.schemas import (
+    LeadConvertIn,
+    LeadFilter,
+    LeadIn,
+    LeadOut,
+    LeadPage,
+    LeadPatch,
+    LeadSourceOut,
+)
+
+router = Router(tags=["leads"])
+
+
+def custom_filters(request: HttpRequest) -> dict[str, str]:
+    """``?custom.region=east&custom.budget__gte=100`` → ``{"region": ..., "budget__gte": ...}``."""
+    return {
+        k[7:]: str(request.GET.get(k, ""))
+        for k in request.GET
+        if k.startswith("custom.") and len(k) > 7
+    }
+
+
+def to_user(user_id: int | None) -> User | None:
+    if user_id is None:
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None:
+        raise ValidationFailed([FieldError("to_user_id", "No such active user.")])
+    return user
+
+
+@router.get("/leads", response=LeadPage, summary="Leads in the caller's scope")
+def lead_list(request: HttpRequest, filters: Query[LeadFilter]) -> dict[str, Any]:
+    caller = actor(request)
+    f = filters.dict()
+    result = selectors.lead_list(
+        actor=caller,
+        q=f.pop("q"),
+        sort=f.pop("sort"),
+        page=f.pop("page"),
+        page_size=f.pop("page_size"),
+        filters={**f, "custom": custom_filters(request)},
+    )
+    mask = permissions.masked_fields(caller, "lead")
+    return result.as_api(
+        [selectors.lead_as_dict(actor=caller, lead=lead, mask=mask) for lead in result.items]
+    )
+
+
+@router.post("/leads", response={201: LeadOut}, summary="Create a lead (409 on duplicates)")
+def lead_create(
+    request: HttpRequest, payload: LeadIn, allow_duplicate: bool = False
+) -> tuple[int, dict[str, Any]]:
+    caller = actor(request)
+    lead = services.lead_create(
+        actor=caller, data=payload.dict(exclude_unset=True), allow_duplicate=allow_duplicate
+    )
+    return 201, selectors.lead_as_dict(actor=caller, lead=lead)
+
+
+@router.get("/leads/{int:lead_id}", response=LeadOut)
+def lead_detail(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    caller = actor(request)
+    return selectors.lead_as_dict(
+        actor=caller, lead=selectors.lead_get_for_user(actor=caller, pk=lead_id)
+    )
+
+
+@router.patch("/leads/{int:lead_id}", response=LeadOut)
+def lead_update(
+    request: HttpRequest, lead_id: int, payload: LeadPatch, allow_duplicate: bool = False
+) -> dict[str, Any]:
+    caller = actor(request)
+    lead = selectors.lead_get_for_user(actor=caller, pk=lead_id, action="edit")
+    lead = services.lead_update(
+        actor=caller,
+        lead=lead,
+        data=payload.dict(exclude_unset=True),
+        allow_duplicate=allow_duplicate,
+    )
+    return selectors.lead_as_dict(actor=caller, lead=lead)
+
+
+@router.delete("/leads/{int:lead_id}", response={204: None})
+def lead_delete(request: HttpRequest, lead_id: int) -> tuple[int, None]:
+    caller = actor(request)
+    lead = selectors.lead_get_for_user(actor=caller, pk=lead_id, action="delete")
+    services.lead_delete(actor=caller, lead=lead)
+    return 204, None
+
+
+@router.post("/leads/{int:lead_id}/convert", summary="Convert to account + contact (409 if twice)")
+def lead_convert(
+    request: HttpRequest, lead_id: int, payload: LeadConvertIn, allow_duplicate: bool = False
+) -> dict[str, Any]:
+    caller = actor(request)
+    lead = selectors.lead_get_for_user(actor=caller, pk=lead_id, action="edit")
+    result = services.lead_convert(
+        actor=caller,
+        lead=lead,
+        account_id=payload.account_id,
+        create_deal=payload.create_deal,
+        allow_duplicate=allow_duplicate,
+    )
+    account = customer_selectors.account_as_dict(actor=caller, account=result.account)
+    contact = customer_selectors.contact_as_dict(actor=caller, contact=result.contact)
+    return {
+        "account": AccountOut(**account).dict(),
+        "contact": ContactOut(**contact).dict(),
+        "deal": None,
+    }
+
+
+@router.get("/leads/{int:lead_id}/duplicates", summary="Exact and likely duplicates of a lead")
+def lead_duplicates(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    """``exact``: another lead / contact with the same phone or e-mail (or null);
+    ``likely``: same name or pinyin name at the same company (suggestions only). Records
+    outside the caller's scope are listed with ``id: null`` and ``visible: false``."""
+    caller = actor(request)
+    lead = selectors.lead_get_for_user(actor=caller, pk=lead_id)
+    exact = dedup.find_duplicate(
+        mobile_e164=lead.mobile_e164,
+        phone_e164=lead.phone_e164,
+        email_norm=lead.email_norm,
+        exclude=("lead", lead.pk),
+        actor=caller,
+    )
+    likely = dedup.likely_duplicates(
+        name=lead.name, company=lead.company, exclude=("lead", lead.pk), actor=caller
+    )
+
+    def out(d: DuplicateOf) -> dict[str, Any]:
+        return {
+            "type": d.type,
+            "id": d.id if d.visible else None,
+            "match": d.match,
+            "visible": d.visible,
+        }
+
+    return {"exact": out(exact) if exact else None, "likely": [out(d) for d in likely]}
+
+
+@router.post("/leads/transfer", response=TransferOut, summary="Hand leads over (or release)")
+def lead_transfer(request: HttpRequest, payload: TransferIn) -> dict[str, int]:
+    caller = actor(request)
+    moved = services.lead_transfer(
+        actor=caller, records=payload.ids, to_user=to_user(payload.to_user_id)
+    )
+    return {"transferred": moved}
+
+
+@router.get("/lead-sources", response=list[LeadSourceOut])
+def lead_sources(request: HttpRequest, include_inactive: bool = False) -> list[LeadSource]:
+    actor(request)
+    return selectors.source_list(active_only=not include_inactive)

@@ -1,0 +1,86 @@
+"""Demo data: ~300 leads from every source, over the sales team and the public pool.
+
+Runs as step 200 of ``guanxi demo`` (see guanxi.core.demo); deterministic and idempotent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+from django.utils import timezone
+
+from guanxi.core.demo import DemoContext, register_demo_step
+from guanxi.customers.demo import (
+    CITIES,
+    DEMO_MARKER,
+    INDUSTRIES,
+    SALES_TEAM,
+    TITLES,
+    company_name,
+    demo_mobile,
+    person_name,
+)
+from guanxi.customers.listing import json_list_has
+from guanxi.leads import services
+from guanxi.leads.models import Lead, LeadSource
+
+STATUSES = ["new"] * 5 + ["contacted"] * 4 + ["qualified"] * 2 + ["unqualified"]
+CAMPAIGNS = ["2024 春季展会", "百度搜索推广", "抖音直播间", "老客户转介绍计划", ""]
+NOTES = ["对 SaaS 版本感兴趣，要求报价", "下周到访展厅", "预算在审批中", "需要发英文资料", ""]
+
+
+def load_leads(ctx: DemoContext) -> None:
+    """300 leads: owners across the team, 30 in the public pool, a few converted later."""
+    if Lead.objects.filter(json_list_has("tags", DEMO_MARKER)).exists():
+        ctx.log("线索 / leads: already loaded")
+        return
+    team = [ctx.users[u] for u in SALES_TEAM if u in ctx.users]
+    admin = ctx.users.get("admin")
+    if not team or admin is None:
+        ctx.log("线索 / leads: skipped (no demo users)")
+        return
+    sources = list(LeadSource.objects.filter(active=True).values_list("code", flat=True))
+    rng = random.Random(20240602)
+    now = timezone.now()
+    pool = 0
+    for i in range(300):
+        in_pool = i % 10 == 9
+        owner = None if in_pool else team[i % len(team)]
+        province, city, area = rng.choice(CITIES)
+        created = now - dt.timedelta(days=rng.choice([0, 0, 1, 2, 3, 5, 8, 13, 30, 60, 120]))
+        status = rng.choice(STATUSES)
+        data = {
+            "name": person_name(rng),
+            "company": company_name(rng, city),
+            "title": rng.choice(TITLES),
+            "mobile": demo_mobile(i + 1, "186"),
+            "phone": f"{area}-{rng.randint(5000_0000, 6999_9999)}"
+            if i % 4 == 0 and len(area) == 3
+            else "",
+            "email": f"lead{i + 1}@mail{i % 7}.example.cn" if i % 3 else "",
+            "wechat": f"wx_lead_{i + 1}" if i % 2 else "",
+            "source": rng.choice(sources) if sources else None,
+            "campaign": rng.choice(CAMPAIGNS),
+            "province": province,
+            "city": city,
+            "industry": rng.choice(INDUSTRIES),
+            "status": status,
+            "score": rng.randint(0, 100),
+            "next_followup_at": now
+            + dt.timedelta(days=rng.randint(-3, 10), hours=rng.randint(0, 8))
+            if status in ("new", "contacted")
+            else None,
+            "last_contacted_at": created + dt.timedelta(days=1) if status != "new" else None,
+            "notes": rng.choice(NOTES),
+            "tags": [DEMO_MARKER, *rng.sample(["高意向", "预算充足", "决策人", "需回访"], 1)],
+            "owner_id": owner.pk if owner else None,
+            "assigned_reason": "" if in_pool else "演示数据：按销售轮流分配",
+        }
+        lead = services.lead_create(actor=owner or admin, data=data, allow_duplicate=True)
+        Lead.objects.filter(pk=lead.pk).update(created_at=created, updated_at=created)
+        pool += in_pool
+    ctx.log(f"线索 / leads: 300 ({pool} in the public pool)")
+
+
+register_demo_step(200, load_leads)

@@ -1,0 +1,119 @@
+"""Leads (线索) and their configurable sources."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from guanxi.core.models import OwnedModel
+
+
+class LeadSource(models.Model):
+    """Where leads come from (官网, 展会, 百度 …): a list administrators can extend."""
+
+    code = models.SlugField(_("code"), max_length=50, unique=True)
+    name_zh = models.CharField(_("Chinese name"), max_length=100)
+    name_en = models.CharField(_("English name"), max_length=100, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("lead source")
+        verbose_name_plural = _("lead sources")
+
+    def __str__(self) -> str:
+        return self.name_zh
+
+
+class Lead(OwnedModel):
+    """A prospective customer not yet qualified; owner None = in the public pool (公海)."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("New")
+        CONTACTED = "contacted", _("Contacted")
+        QUALIFIED = "qualified", _("Qualified")
+        UNQUALIFIED = "unqualified", _("Unqualified")
+        CONVERTED = "converted", _("Converted")
+
+    name = models.CharField(_("name"), max_length=100)
+    name_pinyin = models.CharField(_("name (pinyin)"), max_length=200, blank=True)
+    name_initials = models.CharField(_("name (initials)"), max_length=50, blank=True)
+    company = models.CharField(_("company"), max_length=200, blank=True)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=40, blank=True)
+    mobile_e164 = models.CharField(_("mobile (E.164)"), max_length=20, blank=True)
+    phone = models.CharField(_("phone"), max_length=40, blank=True)
+    phone_e164 = models.CharField(_("phone (E.164)"), max_length=20, blank=True)
+    phone_ext = models.CharField(_("extension"), max_length=10, blank=True)
+    email = models.CharField(_("e-mail"), max_length=254, blank=True)
+    email_norm = models.CharField(_("e-mail (for matching)"), max_length=254, blank=True)
+    wechat = models.CharField(_("WeChat ID"), max_length=100, blank=True)
+    source = models.ForeignKey(
+        LeadSource,
+        verbose_name=_("source"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    campaign = models.CharField(_("campaign"), max_length=200, blank=True)
+    province = models.CharField(_("province"), max_length=50, blank=True)
+    city = models.CharField(_("city"), max_length=50, blank=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.NEW
+    )
+    score = models.IntegerField(_("score"), default=0)
+    next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
+    last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    tags = models.JSONField(_("tags"), default=list, blank=True)
+    converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
+    converted_account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("converted to account"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    converted_contact = models.ForeignKey(
+        "customers.Contact",
+        verbose_name=_("converted to contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assigned_reason = models.TextField(_("why assigned"), blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("lead")
+        verbose_name_plural = _("leads")
+        indexes = [
+            # The list page: "my leads, newest first" and the unscoped newest-first page.
+            models.Index(fields=["owner", "-created_at", "-id"], name="lead_owner_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="lead_created_idx"),
+            models.Index(
+                fields=["owner", "status", "-created_at", "-id"], name="lead_owner_status_idx"
+            ),
+            models.Index(fields=["status", "-created_at", "-id"], name="lead_status_idx"),
+            models.Index(fields=["source", "-created_at", "-id"], name="lead_source_idx"),
+            models.Index(fields=["city", "-created_at", "-id"], name="lead_city_idx"),
+            # Dedup keys: every write looks these up.
+            models.Index(fields=["mobile_e164"], name="lead_mobile_idx"),
+            models.Index(fields=["phone_e164"], name="lead_phone_idx"),
+            models.Index(fields=["email_norm"], name="lead_email_idx"),
+            # Likely duplicates and search.
+            models.Index(fields=["company", "name"], name="lead_company_name_idx"),
+            models.Index(fields=["name_pinyin"], name="lead_pinyin_idx"),
+            models.Index(fields=["name_initials"], name="lead_initials_idx"),
+            models.Index(fields=["next_followup_at"], name="lead_next_followup_idx"),
+            models.Index(fields=["last_contacted_at"], name="lead_last_contacted_idx"),
+            models.Index(fields=["owner", "next_followup_at"], name="lead_owner_followup_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.company})" if self.company else self.name

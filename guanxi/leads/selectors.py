@@ -1,0 +1,114 @@
+"""Every read of leads: scoped (core.permissions), paginated, no N+1."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django.db.models import QuerySet
+
+from guanxi.core import permissions
+from guanxi.core.pagination import Page, paginate
+from guanxi.customers.listing import (
+    apply_filters,
+    apply_sort,
+    base_dict,
+    contact_points,
+    iso,
+    search_q,
+)
+from guanxi.leads.models import Lead, LeadSource
+
+if TYPE_CHECKING:
+    from guanxi.identity.models import User
+
+SORTABLE = {
+    "created_at",
+    "updated_at",
+    "name",
+    "score",
+    "next_followup_at",
+    "last_contacted_at",
+    "status",
+}
+FILTERS = {
+    "owner",
+    "status",
+    "source",
+    "city",
+    "province",
+    "industry",
+    "tag",
+    "created_from",
+    "created_to",
+    "custom",
+}
+
+
+def _base() -> QuerySet[Lead]:
+    return Lead.objects.select_related("owner", "source")
+
+
+def lead_list(
+    *,
+    actor: User,
+    q: str = "",
+    filters: dict[str, Any] | None = None,
+    sort: str = "-created_at",
+    page: Any = 1,
+    page_size: Any = 50,
+) -> Page:
+    """A page of the leads ``actor`` may see. ``filters``: owner (id / "me" / "none"),
+    status, source (code), city, province, industry, tag, created_from, created_to,
+    custom ({key: value, key__gte: value})."""
+    qs: QuerySet[Lead] = permissions.scoped_queryset(actor, "lead", base=_base())
+    cond = search_q(q, text_fields=["name", "company"])
+    if cond is not None:
+        qs = qs.filter(cond)
+    given = dict(filters or {})
+    if given.get("source"):
+        given["source__code"] = given.pop("source")
+    qs = apply_filters(qs, entity_key="lead", filters=given, actor_id=actor.pk)
+    qs = apply_sort(qs, entity_key="lead", sort=sort, allowed=SORTABLE)
+    return paginate(qs, page, page_size)
+
+
+def lead_get_for_user(*, actor: User, pk: Any, action: str = "view") -> Lead:
+    """One lead in ``actor``'s scope for ``action`` (OutOfScope → 404 otherwise)."""
+    return permissions.get_for_user(actor, "lead", pk, action, base=_base())
+
+
+def lead_as_dict(*, actor: User, lead: Lead, mask: set[str] | None = None) -> dict[str, Any]:
+    """The DESIGN §3 JSON of a lead, masked for ``actor``."""
+    source = lead.source if lead.source_id else None
+    data: dict[str, Any] = {
+        **base_dict(lead),
+        "name": lead.name,
+        "name_pinyin": lead.name_pinyin,
+        "name_initials": lead.name_initials,
+        "company": lead.company,
+        "title": lead.title,
+        **contact_points(lead),
+        "wechat": lead.wechat,
+        "source": source.code if source else None,
+        "source_name": source.name_zh if source else None,
+        "campaign": lead.campaign,
+        "status": lead.status,
+        "score": lead.score,
+        "province": lead.province,
+        "city": lead.city,
+        "industry": lead.industry,
+        "tags": list(lead.tags or []),
+        "next_followup_at": iso(lead.next_followup_at),
+        "last_contacted_at": iso(lead.last_contacted_at),
+        "notes": lead.notes,
+        "converted_at": iso(lead.converted_at),
+        "converted_account_id": lead.converted_account_id,
+        "converted_contact_id": lead.converted_contact_id,
+        "assigned_reason": lead.assigned_reason,
+    }
+    return permissions.apply_mask(actor, "lead", data, mask)
+
+
+def source_list(*, active_only: bool = True) -> list[LeadSource]:
+    qs = LeadSource.objects.all()
+    return list(qs.filter(active=True) if active_only else qs)
