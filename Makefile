@@ -34,7 +34,7 @@ messages: install
 	@if command -v msgfmt >/dev/null 2>&1; then \
 		$(BIN)/python -m guanxi compilemessages --ignore '.venv' -v0; \
 	else \
-		echo "warning: msgfmt not found (apt-get install gettext): translations not compiled"; \
+		echo "msgfmt not found: using the compiled translations shipped in guanxi/locale"; \
 	fi
 
 run: install messages

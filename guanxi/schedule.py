@@ -61,3 +61,20 @@ def activities_send_due_reminders() -> int:
     from guanxi.activities.services import tasks_send_due_reminders
 
     return tasks_send_due_reminders(timezone.now())
+
+
+@db_periodic_task(crontab(hour="4", minute="7"))
+def housekeeping_optimize_database() -> str:
+    """Refresh the query planner's statistics daily at 04:07.
+
+    Without them both databases pick poor plans for scoped list pages once tables grow
+    (measured: a subtree list at 300k leads went from ~1 s to ~20 ms after ANALYZE).
+    """
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA optimize")
+        else:
+            cursor.execute("ANALYZE")
+    return connection.vendor

@@ -5,6 +5,7 @@ PostgreSQL alike)."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -12,7 +13,8 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db.models import QuerySet
+from django.db import connections
+from django.db.models import Q, QuerySet
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
@@ -182,6 +184,17 @@ def validate(
     return result
 
 
+def _json_list_has(qs: QuerySet[Any], lookup: str, value: str) -> Q:
+    """``lookup`` (a JSON list) contains ``value``, on either database.
+
+    PostgreSQL has JSON containment. SQLite has none, and stores non-ASCII characters
+    escaped (json.dumps' default), so match the escaped, quoted element in the text.
+    """
+    if connections[qs.db].vendor == "postgresql":
+        return Q(**{f"{lookup}__contains": [value]})
+    return Q(**{f"{lookup}__icontains": json.dumps(value)})
+
+
 def filter_queryset(qs: QuerySet[Any], entity: str, filters: dict[str, Any]) -> QuerySet[Any]:
     """Filter by custom values: ``{"region": "east", "budget__gte": "100"}``.
 
@@ -197,7 +210,7 @@ def filter_queryset(qs: QuerySet[Any], entity: str, filters: dict[str, Any]) -> 
             raise ValidationFailed([FieldError(f"custom.{raw_key}", _("Unknown operator."))])
         K = CustomField.Kind  # noqa: N806
         if field.kind == K.MULTI_SELECT and not op:
-            qs = qs.filter(**{f"custom__{key}__icontains": f'"{value}"'})
+            qs = qs.filter(_json_list_has(qs, f"custom__{key}", str(value)))
             continue
         if op == "contains" or (field.kind in (K.TEXT, K.LONG_TEXT) and not op):
             qs = qs.filter(**{f"custom__{key}__icontains": str(value)})

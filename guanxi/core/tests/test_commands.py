@@ -230,3 +230,12 @@ def test_flush_task_results_task() -> None:
     assert HUEY.result_count() >= 1
     schedule.housekeeping_flush_task_results()
     assert HUEY.result_count() == 0
+
+
+@pytest.mark.django_db
+def test_optimize_database_task_runs() -> None:
+    from django.db import connection
+
+    from guanxi.schedule import housekeeping_optimize_database
+
+    assert housekeeping_optimize_database.call_local() == connection.vendor

@@ -473,3 +473,27 @@ def test_api_notes_list_query_count(org, notes, django_assert_max_num_queries):
     body = r.json()
     assert body["count"] == 23
     assert len(body["items"]) == 10
+
+
+def test_multi_select_filter_matches_chinese_options(org):
+    """SQLite stores non-ASCII JSON escaped; the filter must still find 华东 in a list."""
+    admin = org.admin
+    customfield_save(
+        actor=admin,
+        field=None,
+        data={
+            "entity": "note",
+            "key": "regions",
+            "label_zh": "区域",
+            "kind": "multi_select",
+            "options": [{"value": "华东"}, {"value": "华南"}, {"value": "east"}],
+        },
+    )
+    east = services.note_create(
+        actor=admin, data={"title": "一", "custom": {"regions": ["华东", "east"]}}
+    )
+    services.note_create(actor=admin, data={"title": "二", "custom": {"regions": ["华南"]}})
+    page = selectors.note_list(actor=admin, custom={"regions": "华东"})
+    assert [n.pk for n in page.items] == [east.pk]
+    page = selectors.note_list(actor=admin, custom={"regions": "east"})
+    assert [n.pk for n in page.items] == [east.pk]
