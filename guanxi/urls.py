@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("guanxi.web.urls")),
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.customers.urls")),
+    path("search/", include("guanxi.search.urls")),
 ]

@@ -311,7 +311,10 @@ def _task_items(qs: QuerySet[Task]) -> Iterator[TimelineItem]:
         )
 
 
-def _audit_items(qs: QuerySet[AuditEvent]) -> Iterator[TimelineItem]:
+def _audit_items(
+    qs: QuerySet[AuditEvent], *, actor: User, entity_key: str
+) -> Iterator[TimelineItem]:
+    mask = permissions.masked_fields(actor, entity_key)
     for e in qs:
         kind = _AUDIT_KIND.get(e.action, "other")  # type: ignore[call-overload]
         yield TimelineItem(
@@ -320,7 +323,7 @@ def _audit_items(qs: QuerySet[AuditEvent]) -> Iterator[TimelineItem]:
             at=e.created_at,
             actor=e.actor_label,
             title=str(e.get_action_display()),
-            changes=dict(e.changes or {}),
+            changes=permissions.mask_changes(actor, entity_key, e.changes, mask),
             id=e.pk,
         )
 
@@ -371,7 +374,9 @@ def timeline(
             _audit_items(
                 AuditEvent.objects.filter(entity=target_entity, object_id=str(obj.pk))
                 .filter(audit_q)
-                .order_by("-created_at", "-id")[:need]
+                .order_by("-created_at", "-id")[:need],
+                actor=actor,
+                entity_key=target_entity,
             )
         )
     merged = list(heapq.merge(*streams, key=lambda item: item.at, reverse=True))

@@ -288,6 +288,32 @@ def apply_mask(
     return data
 
 
+def mask_changes(
+    user: User, entity_key: str, changes: dict[str, Any], mask: set[str] | None = None
+) -> dict[str, Any]:
+    """A copy of an audit ``changes`` dict ({field: [old, new]}) with masked fields masked.
+
+    Every view of the audit trail of customer data (history tabs, timelines, API) must
+    pass through here, or a masked phone leaks through its change history.
+    """
+    fields = masked_fields(user, entity_key) if mask is None else mask
+    if not fields or not changes:
+        return dict(changes or {})
+    kinds = entity(entity_key).maskable
+    out = dict(changes)
+    for name in fields:
+        kind = kinds.get(name, "other")
+        for key in (name, f"{name}_e164"):
+            if key not in out:
+                continue
+            value = out[key]
+            if isinstance(value, list | tuple):
+                out[key] = [mask_value(kind, v) for v in value]
+            else:
+                out[key] = mask_value(kind, value)
+    return out
+
+
 def visible_users(user: User, entity_keys: Iterable[str]) -> set[int] | None:
     """Union of the user ids whose records ``user`` may view across several entities."""
     result: set[int] = set()

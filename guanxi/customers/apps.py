@@ -28,9 +28,12 @@ class CustomersConfig(AppConfig):
         def detail_url(url_name: str) -> Callable[[Any], str]:
             return lambda obj: reverse(url_name, args=[obj.pk])
 
-        for key, url_name in (
-            ("account", "customers:account_detail"),
-            ("contact", "customers:contact_detail"),
-        ):
-            if not targets.is_registered(key):  # the UI's fallback: no last-contacted update
-                targets.register_target(key, label=str, url=detail_url(url_name))
+        from guanxi.customers.services import contact_mark_contacted
+
+        targets.register_target("account", label=str, url=detail_url("customers:account_detail"))
+        targets.register_target(
+            "contact",
+            on_contacted=lambda contact, at: contact_mark_contacted(contact=contact, at=at),
+            label=str,
+            url=detail_url("customers:contact_detail"),
+        )

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import ProtectedError
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core import events, permissions
@@ -370,3 +372,11 @@ def contact_transfer(*, actor: User, records: Iterable[Contact | int], to_user: 
         to_user=to_user,
         event=CONTACT_TRANSFERRED,
     )
+
+
+def contact_mark_contacted(*, contact: Contact, at: dt.datetime) -> None:
+    """A follow-up happened at ``at``: move the contact's last-contacted time forward."""
+    if contact.last_contacted_at is not None and at <= contact.last_contacted_at:
+        return
+    contact.last_contacted_at = at
+    Contact.objects.filter(pk=contact.pk).update(last_contacted_at=at, updated_at=timezone.now())

@@ -111,10 +111,22 @@ def audit_list(
     return paginate(qs.order_by("-created_at", "-id"), page, page_size)
 
 
-def record_history(*, entity: str, object_id: Any, limit: int = 200) -> list[AuditEvent]:
-    """The per-record history tab. Callers must have checked the record is in scope."""
-    return list(
+def record_history(
+    *, actor: User, entity: str, object_id: Any, limit: int = 200
+) -> list[AuditEvent]:
+    """The per-record history tab, masked for ``actor``.
+
+    Callers must have checked that the record is in ``actor``'s scope.
+    """
+    events = list(
         AuditEvent.objects.filter(entity=entity, object_id=str(object_id))
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+    try:
+        mask = permissions.masked_fields(actor, entity)
+    except KeyError:  # not a permission entity (departments, roles …): nothing to mask
+        return events
+    for event in events:
+        event.changes = permissions.mask_changes(actor, entity, event.changes, mask)
+    return events

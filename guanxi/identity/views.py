@@ -471,7 +471,9 @@ def user_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "creating": False,
             "subject": user,
-            "events": selectors.record_history(entity="user", object_id=user.pk),
+            "events": selectors.record_history(
+                actor=_actor(request), entity="user", object_id=user.pk
+            ),
         },
         status=400 if request.method == "POST" else 200,
     )

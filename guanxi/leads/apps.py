@@ -20,8 +20,11 @@ class LeadsConfig(AppConfig):
         from django.urls import reverse
 
         from guanxi.activities import targets
+        from guanxi.leads.services import lead_mark_contacted
 
-        if not targets.is_registered("lead"):  # the UI's fallback: no last-contacted update
-            targets.register_target(
-                "lead", label=str, url=lambda lead: reverse("leads:detail", args=[lead.pk])
-            )
+        targets.register_target(
+            "lead",
+            on_contacted=lambda lead, at: lead_mark_contacted(lead=lead, at=at),
+            label=str,
+            url=lambda lead: reverse("leads:detail", args=[lead.pk]),
+        )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -265,3 +266,28 @@ def lead_convert(
             actor_id=actor.pk,
         )
     return Conversion(lead=lead, account=account, contact=contact, account_created=created)
+
+
+def lead_mark_contacted(*, lead: Lead, at: dt.datetime, actor: User | None = None) -> None:
+    """A follow-up happened at ``at``: move last-contacted forward and a new lead to
+    'contacted'. Called by the activities app inside the follow-up's transaction."""
+    changes: dict[str, list[Any]] = {}
+    if lead.last_contacted_at is None or at > lead.last_contacted_at:
+        changes["last_contacted_at"] = [lead.last_contacted_at, at]
+        lead.last_contacted_at = at
+    if lead.status == Lead.Status.NEW:
+        changes["status"] = [lead.status, Lead.Status.CONTACTED]
+        lead.status = Lead.Status.CONTACTED
+    if not changes:
+        return
+    Lead.objects.filter(pk=lead.pk).update(
+        last_contacted_at=lead.last_contacted_at, status=lead.status, updated_at=timezone.now()
+    )
+    if "status" in changes:
+        audit.record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            entity="lead",
+            obj=lead,
+            changes={"status": changes["status"]},
+        )

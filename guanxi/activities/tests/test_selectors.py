@@ -132,7 +132,8 @@ def test_timeline_merges_followups_tasks_and_audit(
     assert sorted(kinds) == ["change", "followup", "ownership", "task"]
     assert [i.at for i in items] == sorted((i.at for i in items), reverse=True)
     change = next(i for i in items if i.kind == "change")
-    assert change.changes == {"mobile": ["1", "2"]} and change.url == f"/users/{peer.pk}/"
+    # The sales role masks colleagues' mobiles: the change history is masked too.
+    assert change.changes == {"mobile": ["****", "****"]} and change.url == f"/users/{peer.pk}/"
     followup = next(i for i in items if i.kind == "followup")
     assert followup.body == "first call" and followup.actor == sales.label
 

@@ -57,7 +57,7 @@ def test_history_partial_renders_changes() -> None:
     from guanxi.identity import services
 
     services.user_update(actor=admin, user=user, data={"display_name": "赵敏"})
-    events = selectors.record_history(entity="user", object_id=user.pk)
+    events = selectors.record_history(actor=user, entity="user", object_id=user.pk)
     with translation.override("zh-hans"):
         html = render_to_string("web/_history.html", {"events": events})
     assert "赵敏" in html and "→" in html and "姓名" in html

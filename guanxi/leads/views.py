@@ -1,0 +1,391 @@
+"""Lead pages: list with saved views, create / edit with the duplicate warning, detail
+with reveal, follow-ups, timeline and history, conversion, transfer and delete.
+
+Thin: reads through ``guanxi.leads.selectors``, writes through ``guanxi.leads.services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from guanxi.core import custom_fields, permissions
+from guanxi.core.errors import (
+    Conflict,
+    DomainError,
+    DuplicateRecord,
+    NotPermitted,
+    OutOfScope,
+    ValidationFailed,
+)
+from guanxi.customers import selectors as customer_selectors
+from guanxi.customers.forms import TransferForm, apply_errors
+from guanxi.customers.views import (
+    activity_context,
+    actor_of,
+    duplicate_info,
+    masked_context,
+    record_history,
+    require_can,
+    reveal,
+)
+from guanxi.leads import dedup, selectors, services
+from guanxi.leads.forms import ConvertForm, LeadFilterForm, LeadForm, lead_initial
+from guanxi.leads.models import Lead
+from guanxi.web.forms import apply_domain_errors, flash_domain_error
+
+if TYPE_CHECKING:
+    from guanxi.identity.models import User
+
+STALE_DAYS = 7
+# Built-in saved views (场景): query-string presets over the selector's filters.
+VIEWS: list[tuple[str, Any]] = [
+    ("", gettext_lazy("All")),
+    ("mine", gettext_lazy("Mine")),
+    ("department", gettext_lazy("My department")),
+    ("today", gettext_lazy("New today")),
+    ("stale", gettext_lazy("No follow-up in 7 days")),
+    ("pool", gettext_lazy("Public pool")),
+]
+
+
+def preset_filters(view: str, actor: User) -> dict[str, Any]:
+    """The selector filters of a built-in saved view."""
+    if view == "mine":
+        return {"owner": "me"}
+    if view == "pool":
+        return {"owner": "none"}
+    if view == "department":
+        if actor.department_id is None:
+            return {"owner": "me"}
+        return {"owner__department": actor.department_id}
+    if view == "today":
+        return {"created_from": timezone.localdate()}
+    if view == "stale":
+        cutoff = timezone.now() - dt.timedelta(days=STALE_DAYS)
+        return {"last_contacted_at__lt": cutoff}
+    return {}
+
+
+def _get(actor: User, pk: Any, action: str = "view") -> Lead:
+    try:
+        return selectors.lead_get_for_user(actor=actor, pk=pk, action=action)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
+
+
+@login_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_can(actor, "lead", "view")
+    sources = selectors.source_list()
+    form = LeadFilterForm(request.GET or None, sources=sources)
+    params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
+    view = params.get("view") or ""
+    filters: dict[str, Any] = {
+        k: params.get(k) for k in ("status", "source", "city", "tag", "owner")
+    }
+    filters.update(preset_filters(view, actor))
+    try:
+        page = selectors.lead_list(
+            actor=actor,
+            q=params.get("q") or "",
+            filters=filters,
+            sort=params.get("sort") or "-created_at",
+            page=request.GET.get("page", 1),
+        )
+    except ValidationFailed as exc:
+        flash_domain_error(request, exc)
+        page = selectors.lead_list(actor=actor)
+    mask = permissions.masked_fields(actor, "lead")
+    rows = [
+        (lead, selectors.lead_as_dict(actor=actor, lead=lead, mask=mask)) for lead in page.items
+    ]
+    return render(
+        request,
+        "leads/list.html",
+        {
+            "filters": form,
+            "page": page,
+            "rows": rows,
+            "views": VIEWS,
+            "view": view,
+            "can_create": permissions.can(actor, "lead", "create"),
+        },
+    )
+
+
+def _form_page(
+    request: HttpRequest,
+    form: LeadForm,
+    lead: Lead | None,
+    duplicate: dict[str, Any] | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    likely: list[dict[str, Any]] = []
+    if form.is_bound:
+        actor = actor_of(request)
+        likely = [
+            duplicate_info(actor, d)
+            for d in dedup.likely_duplicates(
+                name=form.data.get("name", ""),
+                company=form.data.get("company", ""),
+                exclude=("lead", lead.pk) if lead else None,
+                actor=actor,
+            )
+        ]
+    return render(
+        request,
+        "leads/form.html",
+        {
+            "form": form,
+            "lead": lead,
+            "likely": likely,
+            "duplicate": duplicate,
+            "can_override": permissions.can(actor_of(request), "lead", "create"),
+        },
+        status=status,
+    )
+
+
+def _allow_duplicate(request: HttpRequest) -> bool:
+    return request.POST.get("allow_duplicate") == "1" and permissions.can(
+        actor_of(request), "lead", "create"
+    )
+
+
+@login_required
+def lead_create(request: HttpRequest) -> HttpResponse:
+    actor = actor_of(request)
+    require_can(actor, "lead", "create")
+    form = LeadForm(
+        request.POST or None, initial={"status": Lead.Status.NEW}, sources=selectors.source_list()
+    )
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            lead = services.lead_create(
+                actor=actor, data=form.service_data(), allow_duplicate=_allow_duplicate(request)
+            )
+        except DuplicateRecord as exc:
+            duplicate = duplicate_info(actor, exc.duplicate)
+        except ValidationFailed as exc:
+            apply_domain_errors(form, apply_errors(form, exc))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Lead “%(name)s” created.") % {"name": lead.name})
+            return redirect("leads:detail", pk=lead.pk)
+    return _form_page(request, form, None, duplicate)
+
+
+@login_required
+def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    lead = _get(actor, pk, "edit")
+    form = LeadForm(
+        request.POST or None,
+        initial=lead_initial(lead),
+        sources=selectors.source_list(active_only=False),
+        custom=lead.custom,
+    )
+    if lead.status == Lead.Status.CONVERTED:
+        form.fields["status"].choices = Lead.Status.choices  # type: ignore[attr-defined]
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.lead_update(
+                actor=actor,
+                lead=lead,
+                data=form.service_data(changed_only=True),
+                allow_duplicate=_allow_duplicate(request),
+            )
+        except DuplicateRecord as exc:
+            duplicate = duplicate_info(actor, exc.duplicate)
+        except ValidationFailed as exc:
+            apply_domain_errors(form, apply_errors(form, exc))
+        except OutOfScope as exc:
+            raise Http404 from exc
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, _("Lead saved."))
+            return redirect("leads:detail", pk=lead.pk)
+    return _form_page(request, form, lead, duplicate)
+
+
+@login_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    lead = _get(actor, pk)
+    data = selectors.lead_as_dict(actor=actor, lead=lead)
+    likely = [
+        duplicate_info(actor, d)
+        for d in dedup.likely_duplicates(
+            name=lead.name, company=lead.company, exclude=("lead", lead.pk), actor=actor
+        )
+    ]
+    can_edit = permissions.in_scope(actor, "lead", lead, "edit")
+    return render(
+        request,
+        "leads/detail.html",
+        {
+            "lead": lead,
+            "data": data,
+            "custom": custom_fields.display("lead", lead.custom or {}),
+            "likely": likely,
+            "history": record_history(actor, "lead", lead.pk),
+            "can_edit": can_edit,
+            "can_convert": can_edit
+            and lead.status != Lead.Status.CONVERTED
+            and permissions.can(actor, "contact", "create"),
+            "can_delete": permissions.in_scope(actor, "lead", lead, "delete"),
+            "can_transfer": permissions.in_scope(actor, "lead", lead, "transfer"),
+            "transfer_form": TransferForm(),
+            **masked_context(actor, "lead"),
+            **activity_context(actor, "lead", lead.pk, request.path),
+        },
+    )
+
+
+@login_required
+def lead_likely(request: HttpRequest) -> HttpResponse:
+    """Likely duplicates of ``?name=&company=`` (suggestions while filling in the form)."""
+    actor = actor_of(request)
+    require_can(actor, "lead", "view")
+    exclude = ("lead", request.GET["exclude"]) if request.GET.get("exclude") else None
+    likely = [
+        duplicate_info(actor, d)
+        for d in dedup.likely_duplicates(
+            name=request.GET.get("name", ""),
+            company=request.GET.get("company", ""),
+            exclude=exclude,
+            actor=actor,
+        )
+    ]
+    return render(request, "leads/_likely.html", {"likely": likely})
+
+
+@login_required
+@require_POST
+def lead_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
+    lead = _get(actor_of(request), pk)
+    return reveal(request, "lead", lead, field)
+
+
+@login_required
+def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
+    """The convert dialog: pick an account or create one from the company, then convert."""
+    actor = actor_of(request)
+    lead = _get(actor, pk)
+    account_q = request.GET.get("account_q", lead.company)
+    accounts = (
+        list(
+            customer_selectors.account_list(
+                actor=actor, q=account_q, sort="name", page_size=50
+            ).items
+        )
+        if permissions.can(actor, "account", "view")
+        else []
+    )
+    form = ConvertForm(request.POST or None, accounts=accounts)
+    error = ""
+    duplicate = None
+    status = 200
+    if lead.status == Lead.Status.CONVERTED and request.method != "POST":
+        error = _("This lead has already been converted.")
+    if request.method == "POST" and form.is_valid():
+        try:
+            conversion = services.lead_convert(
+                actor=actor,
+                lead=lead,
+                account_id=form.cleaned_data["account_id"],
+                allow_duplicate=_allow_duplicate(request),
+            )
+        except OutOfScope as exc:
+            raise Http404 from exc
+        except NotPermitted as exc:
+            raise PermissionDenied from exc
+        except DuplicateRecord as exc:
+            duplicate = duplicate_info(actor, exc.duplicate)
+            status = 409
+        except Conflict as exc:
+            error = exc.message
+            status = 409
+        except ValidationFailed as exc:
+            apply_domain_errors(form, exc)
+            status = 422
+        else:
+            messages.success(
+                request,
+                _("Converted: account “%(account)s”, contact “%(contact)s”.")
+                % {"account": conversion.account.name, "contact": conversion.contact.name},
+            )
+            return redirect("leads:detail", pk=lead.pk)
+    return render(
+        request,
+        "leads/convert.html",
+        {
+            "lead": lead,
+            "form": form,
+            "account_q": account_q,
+            "error": error,
+            "duplicate": duplicate,
+            "can_override": permissions.can(actor, "contact", "create"),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def lead_transfer(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    lead = _get(actor, pk)
+    form = TransferForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a user or the public pool."))
+        return redirect("leads:detail", pk=lead.pk)
+    to_user = form.cleaned_data["to_user"]
+    try:
+        services.lead_transfer(actor=actor, records=[lead], to_user=to_user)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+        return redirect("leads:detail", pk=lead.pk)
+    if to_user is None:
+        messages.success(request, _("Released to the public pool."))
+    else:
+        messages.success(request, _("Transferred to %(name)s.") % {"name": to_user.label})
+    if permissions.in_scope(actor, "lead", lead):
+        return redirect("leads:detail", pk=lead.pk)
+    return redirect("leads:list")
+
+
+@login_required
+@require_POST
+def lead_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    lead = _get(actor, pk)
+    try:
+        services.lead_delete(actor=actor, lead=lead)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+        return redirect("leads:detail", pk=lead.pk)
+    messages.success(request, _("Lead deleted."))
+    return redirect("leads:list")
