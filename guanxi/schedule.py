@@ -78,3 +78,11 @@ def housekeeping_optimize_database() -> str:
         else:
             cursor.execute("ANALYZE")
     return connection.vendor
+
+
+@db_periodic_task(crontab(minute="23"))
+def leads_reclaim_to_pool() -> int:
+    """Apply the public-pool reclaim rules hourly: warn owners ahead, reclaim due leads."""
+    from guanxi.leads.pool import leads_reclaim_due
+
+    return leads_reclaim_due(timezone.now())

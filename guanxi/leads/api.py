@@ -5,15 +5,16 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router
+from ninja import Query, Router, Schema
 
 from guanxi.api.auth import actor
 from guanxi.core import permissions
-from guanxi.core.errors import DuplicateOf, FieldError, ValidationFailed
+from guanxi.core.errors import DuplicateOf, FieldError, NotPermitted, ValidationFailed
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.schemas import AccountOut, ContactOut, TransferIn, TransferOut
 from guanxi.identity.models import User
-from guanxi.leads import dedup, selectors, services
+from guanxi.leads import dedup, pool, selectors, services
+from guanxi.leads import handover as handover_services
 from guanxi.leads.models import LeadSource
 from guanxi.leads.schemas import (
     LeadConvertIn,
@@ -170,3 +171,76 @@ def lead_transfer(request: HttpRequest, payload: TransferIn) -> dict[str, int]:
 def lead_sources(request: HttpRequest, include_inactive: bool = False) -> list[LeadSource]:
     actor(request)
     return selectors.source_list(active_only=not include_inactive)
+
+
+class ReleaseIn(Schema):
+    reason: str
+
+
+class PoolPreviewOut(Schema):
+    at: str
+    count: int
+    ids: list[int]
+
+
+class HandoverIn(Schema):
+    from_user_id: int
+    to_user_id: int
+    entities: list[str] | None = None
+    dry_run: bool = False
+
+
+@router.post("/leads/{int:lead_id}/claim", response=LeadOut, summary="Claim a pool lead (409)")
+def lead_claim(request: HttpRequest, lead_id: int) -> dict[str, Any]:
+    caller = actor(request)
+    lead = pool.lead_claim(actor=caller, lead=lead_id)
+    return selectors.lead_as_dict(actor=caller, lead=lead)
+
+
+@router.post("/leads/{int:lead_id}/release", response=LeadOut, summary="Release to the pool")
+def lead_release(request: HttpRequest, lead_id: int, payload: ReleaseIn) -> dict[str, Any]:
+    caller = actor(request)
+    lead = pool.lead_release(actor=caller, lead=lead_id, reason=payload.reason)
+    return selectors.lead_as_dict(actor=caller, lead=lead)
+
+
+@router.get("/pool/preview", response=PoolPreviewOut, summary="Leads reclaimed in 24 hours")
+def pool_preview(request: HttpRequest) -> dict[str, Any]:
+    caller = actor(request)
+    if not permissions.is_admin(caller):
+        raise NotPermitted()
+    result = pool.reclaim_preview(limit=0)
+    return {
+        "at": result.at.isoformat(),
+        "count": result.count,
+        "ids": result.ids,
+    }
+
+
+@router.post("/handover", summary="Hand a user's records to another user (admins)")
+def handover(request: HttpRequest, payload: HandoverIn) -> dict[str, Any]:
+    caller = actor(request)
+    if not permissions.is_admin(caller):
+        raise NotPermitted()
+    source = User.objects.filter(pk=payload.from_user_id).first()
+    if source is None:
+        raise ValidationFailed([FieldError("from_user_id", "No such user.")])
+    target = to_user(payload.to_user_id)
+    assert target is not None
+    if payload.dry_run:
+        return {"preview": handover_services.handover_preview(source), "transferred": None}
+    moved = handover_services.handover_execute(
+        actor=caller, from_user=source, to_user=target, entities=payload.entities
+    )
+    return {"preview": handover_services.handover_preview(source), "transferred": moved}
+
+
+class LockIn(Schema):
+    locked: bool = True
+
+
+@router.post("/leads/{int:lead_id}/lock", response=LeadOut, summary="Lock against reclaim")
+def lead_lock(request: HttpRequest, lead_id: int, payload: LockIn) -> dict[str, Any]:
+    caller = actor(request)
+    lead = pool.lead_lock(actor=caller, lead=lead_id, locked=payload.locked)
+    return selectors.lead_as_dict(actor=caller, lead=lead)

@@ -87,6 +87,9 @@ class Lead(OwnedModel):
         related_name="+",
     )
     assigned_reason = models.TextField(_("why assigned"), blank=True)
+    pool_locked = models.BooleanField(
+        _("locked"), default=False, help_text=_("A locked lead is never reclaimed to the pool.")
+    )
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -117,3 +120,106 @@ class Lead(OwnedModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.company})" if self.company else self.name
+
+
+class PoolSettings(models.Model):
+    """Public-pool limits (one row, edited by administrators); see :meth:`current`."""
+
+    max_owned = models.PositiveIntegerField(_("max. owned leads per user"), default=500)
+    cooldown_days = models.PositiveIntegerField(_("re-claim cool-down (days)"), default=7)
+    max_locked = models.PositiveIntegerField(_("max. locked leads per user"), default=20)
+
+    class Meta:
+        verbose_name = _("pool settings")
+        verbose_name_plural = _("pool settings")
+
+    def __str__(self) -> str:
+        return str(_("pool settings"))
+
+    @classmethod
+    def current(cls) -> PoolSettings:
+        """The settings row (defaults when nobody has saved one yet)."""
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class PoolRule(models.Model):
+    """A reclaim rule: owned leads without follow-up / conversion for N days go back."""
+
+    name = models.CharField(_("name"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+    entity = models.CharField(_("entity"), max_length=20, default="lead")
+    department = models.ForeignKey(
+        "identity.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        help_text=_("Only owners in this department; empty: everyone."),
+    )
+    no_followup_days = models.PositiveIntegerField(
+        _("no follow-up in (days)"), null=True, blank=True
+    )
+    not_converted_days = models.PositiveIntegerField(
+        _("not converted in (days)"), null=True, blank=True
+    )
+    warn_days_before = models.PositiveIntegerField(_("warn owner (days before)"), default=0)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("pool rule")
+        verbose_name_plural = _("pool rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PoolEvent(models.Model):
+    """Claim history of the pool: claims, releases, reclaims and reclaim warnings."""
+
+    class Kind(models.TextChoices):
+        CLAIM = "claim", _("claimed")
+        RELEASE = "release", _("released")
+        RECLAIM = "reclaim", _("reclaimed")
+        WARN = "warn", _("warned")
+
+    lead = models.ForeignKey(
+        Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="pool_events"
+    )
+    user = models.ForeignKey(
+        "identity.User",
+        verbose_name=_("user"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    reason = models.TextField(_("reason"), blank=True)
+    rule = models.ForeignKey(
+        PoolRule,
+        verbose_name=_("rule"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    occasion = models.CharField(_("occasion"), max_length=80, blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("pool event")
+        verbose_name_plural = _("pool events")
+        indexes = [models.Index(fields=["lead", "user", "kind", "-at"], name="pool_event_idx")]
+        constraints = [
+            # A reclaim warning goes out once per lead and occasion.
+            models.UniqueConstraint(
+                fields=["lead", "occasion"],
+                condition=models.Q(kind="warn"),
+                name="pool_event_warn_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.lead_id}"

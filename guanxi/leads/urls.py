@@ -14,3 +14,13 @@ urlpatterns = [
     path("<int:pk>/delete/", views.lead_delete, name="delete"),
     path("<int:pk>/reveal/<str:field>/", views.lead_reveal, name="reveal"),
 ]
+urlpatterns += [
+    path("pool/", views.pool_list, name="pool"),
+    path("pool/rules/", views.pool_rules, name="pool_rules"),
+    path("pool/rules/<int:rule_pk>/", views.pool_rules, name="pool_rule_edit"),
+    path("pool/rules/<int:rule_pk>/toggle/", views.pool_rule_toggle, name="pool_rule_toggle"),
+    path("handover/", views.handover, name="handover"),
+    path("<int:pk>/claim/", views.lead_claim, name="claim"),
+    path("<int:pk>/release/", views.lead_release, name="release"),
+    path("<int:pk>/lock/", views.lead_lock, name="lock"),
+]

@@ -9,11 +9,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -39,9 +42,11 @@ from guanxi.customers.views import (
     require_can,
     reveal,
 )
-from guanxi.leads import dedup, selectors, services
+from guanxi.identity.models import User as UserModel
+from guanxi.leads import dedup, pool, selectors, services
+from guanxi.leads import handover as handover_services
 from guanxi.leads.forms import ConvertForm, LeadFilterForm, LeadForm, lead_initial
-from guanxi.leads.models import Lead
+from guanxi.leads.models import Lead, PoolRule
 from guanxi.web.forms import apply_domain_errors, flash_domain_error
 
 if TYPE_CHECKING:
@@ -389,3 +394,190 @@ def lead_delete(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("leads:detail", pk=lead.pk)
     messages.success(request, _("Lead deleted."))
     return redirect("leads:list")
+
+
+# --- Public pool (公海), reclaim rules and handover (离职交接) -------------------------
+
+
+def _require_admin(actor: User) -> None:
+    if not permissions.is_admin(actor):
+        raise PermissionDenied
+
+
+@login_required
+def pool_list(request: HttpRequest) -> HttpResponse:
+    """The public pool: unowned leads anyone who may edit leads can claim."""
+    actor = actor_of(request)
+    require_can(actor, "lead", "edit")
+    q = (request.GET.get("q") or "").strip()
+    qs = pool.pool_queryset().select_related("source").order_by("-created_at", "-id")
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(company__icontains=q))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    admin = permissions.is_admin(actor)
+    return render(
+        request,
+        "leads/pool.html",
+        {
+            "page": page,
+            "q": q,
+            "is_admin": admin,
+            "preview": pool.reclaim_preview(limit=0) if admin else None,
+        },
+    )
+
+
+@login_required
+@require_POST
+def lead_claim(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    try:
+        lead = pool.lead_claim(actor=actor, lead=pk)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+        return redirect("leads:pool")
+    messages.success(request, _("Claimed %(name)s.") % {"name": str(lead)})
+    return redirect("leads:detail", pk=pk)
+
+
+@login_required
+@require_POST
+def lead_release(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    try:
+        pool.lead_release(actor=actor, lead=pk, reason=request.POST.get("reason", ""))
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+        return redirect("leads:detail", pk=pk)
+    messages.success(request, _("Released to the public pool."))
+    if permissions.in_scope(actor, "lead", Lead(pk=pk)):
+        return redirect("leads:detail", pk=pk)
+    return redirect("leads:pool")
+
+
+class PoolRuleForm(forms.ModelForm):
+    class Meta:
+        model = PoolRule
+        fields = [
+            "name",
+            "active",
+            "department",
+            "no_followup_days",
+            "not_converted_days",
+            "warn_days_before",
+        ]
+
+
+@login_required
+def pool_rules(request: HttpRequest, rule_pk: int | None = None) -> HttpResponse:
+    """Administrators: list, create and edit reclaim rules, with the preview per rule."""
+    actor = actor_of(request)
+    _require_admin(actor)
+    rule = get_object_or_404(PoolRule, pk=rule_pk) if rule_pk else None
+    form = PoolRuleForm(request.POST or None, instance=rule)
+    if request.method == "POST" and form.is_valid():
+        try:
+            pool.rule_save(actor=actor, rule=form.save(commit=False))
+        except ValidationFailed as exc:
+            for error in exc.errors:
+                form.add_error(error.field if error.field in form.fields else None, error.message)
+        else:
+            messages.success(request, _("Reclaim rule saved."))
+            return redirect("leads:pool_rules")
+    preview = pool.reclaim_preview(limit=100)
+    rules = list(PoolRule.objects.filter(entity="lead").select_related("department"))
+    return render(
+        request,
+        "leads/pool_rules.html",
+        {
+            "form": form,
+            "rule": rule,
+            "rows": [(r, preview.by_rule.get(r.pk, 0)) for r in rules],
+            "preview": preview,
+        },
+    )
+
+
+@login_required
+@require_POST
+def pool_rule_toggle(request: HttpRequest, rule_pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    _require_admin(actor)
+    rule = get_object_or_404(PoolRule, pk=rule_pk)
+    rule.active = not rule.active
+    pool.rule_save(actor=actor, rule=rule)
+    return redirect("leads:pool_rules")
+
+
+class HandoverForm(forms.Form):
+    from_user = forms.ModelChoiceField(
+        label=gettext_lazy("From (leaving)"), queryset=UserModel.objects.order_by("username")
+    )
+    to_user = forms.ModelChoiceField(
+        label=gettext_lazy("To"), queryset=UserModel.objects.filter(is_active=True)
+    )
+    entities = forms.MultipleChoiceField(
+        label=gettext_lazy("What to hand over"),
+        choices=[
+            ("lead", gettext_lazy("Leads")),
+            ("account", gettext_lazy("Accounts")),
+            ("contact", gettext_lazy("Contacts")),
+            ("task", gettext_lazy("Open tasks")),
+        ],
+        initial=list(handover_services.ENTITIES),
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+
+@login_required
+def handover(request: HttpRequest) -> HttpResponse:
+    """Administrators: preview a leaver's records, then hand them over on confirm."""
+    actor = actor_of(request)
+    _require_admin(actor)
+    form = HandoverForm(request.POST or request.GET or None)
+    preview = None
+    if form.is_valid():
+        source = form.cleaned_data["from_user"]
+        preview = handover_services.handover_preview(source)
+        if request.method == "POST" and request.POST.get("confirm"):
+            try:
+                moved = handover_services.handover_execute(
+                    actor=actor,
+                    from_user=source,
+                    to_user=form.cleaned_data["to_user"],
+                    entities=form.cleaned_data["entities"],
+                )
+            except ValidationFailed as exc:
+                apply_domain_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("Handed over %(count)s records.") % {"count": sum(moved.values())}
+                )
+                return redirect("leads:handover")
+    return render(request, "leads/handover.html", {"form": form, "preview": preview})
+
+
+@login_required
+@require_POST
+def lead_lock(request: HttpRequest, pk: int) -> HttpResponse:
+    actor = actor_of(request)
+    locked = request.POST.get("locked") == "1"
+    try:
+        pool.lead_lock(actor=actor, lead=pk, locked=locked)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
+    except DomainError as exc:
+        flash_domain_error(request, exc)
+    else:
+        messages.success(request, _("Locked.") if locked else _("Unlocked."))
+    return redirect("leads:detail", pk=pk)
