@@ -69,3 +69,28 @@ def test_lead_journey(page: Any, live_server: Any) -> None:
     assert lead.converted_account_id and lead.converted_contact_id
     page.goto(f"{base}/accounts/{lead.converted_account_id}/")
     assert "星辰科技有限公司" in page.inner_text("main")
+
+
+def test_claim_from_the_pool_and_release(page: Any, live_server: Any) -> None:
+    admin = factories.admin()
+    sales = factories.user("sales", username="liuyang", password="Sales-pass-123")
+    pooled = crm_factories.lead(admin, name="公海客户", company="无主公司", owner=None)
+    Lead.objects.filter(pk=pooled.pk).update(owner=None)
+    base = live_server.url
+    login(page, base, "liuyang", "Sales-pass-123")
+
+    page.goto(f"{base}/leads/pool/")
+    row = page.locator("tr", has_text="公海客户")
+    row.locator("button.primary").click()
+    page.wait_for_load_state()
+    pooled.refresh_from_db()
+    assert pooled.owner_id == sales.pk
+
+    # Releasing needs a reason; then the lead is back in the pool.
+    page.goto(f"{base}/leads/{pooled.pk}/")
+    page.click("details.release-form summary")
+    page.fill("#release-reason", "客户暂无需求")
+    page.click("details.release-form button[type=submit]")
+    page.wait_for_load_state()
+    pooled.refresh_from_db()
+    assert pooled.owner_id is None
