@@ -61,7 +61,10 @@ def find_duplicate(
     phones = sorted({p for p in (mobile_e164, phone_e164) if p})
     checks: list[tuple[str, Q]] = []
     if phones:
-        checks.append(("phone", Q(mobile_e164__in=phones) | Q(phone_e164__in=phones)))
+        # One lookup per column rather than an OR: with an OR, SQLite's planner may scan
+        # the table when one column is nearly always empty (measured: 285 ms at 1M rows).
+        checks.append(("phone", Q(mobile_e164__in=phones)))
+        checks.append(("phone", Q(phone_e164__in=phones)))
     if email_norm:
         checks.append(("email", Q(email_norm=email_norm)))
     for match, q in checks:
