@@ -8,6 +8,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import File, Router
 from ninja.files import UploadedFile
+from ninja.responses import Status
 
 from guanxi.activities import selectors, services
 from guanxi.activities.models import Activity, Attachment, Notification, Task
@@ -123,7 +124,7 @@ def activity_list(
 
 
 @router.post("/activities", response={201: ActivityOut}, summary="Record a follow-up")
-def activity_create(request: HttpRequest, payload: ActivityIn) -> tuple[int, dict[str, Any]]:
+def activity_create(request: HttpRequest, payload: ActivityIn) -> Status[dict[str, Any]]:
     """Setting `next_followup_at` also creates a task for the caller due then (`task_id`)."""
     activity = services.activity_create(
         actor=actor(request),
@@ -136,7 +137,7 @@ def activity_create(request: HttpRequest, payload: ActivityIn) -> tuple[int, dic
         next_followup_at=payload.next_followup_at,
     )
     task = activity.tasks.order_by("id").first() if activity.next_followup_at else None
-    return 201, activity_as_dict(activity, task.pk if task else None)
+    return Status(201, activity_as_dict(activity, task.pk if task else None))
 
 
 @router.get("/activities/{activity_id}", response=ActivityOut)
@@ -155,12 +156,12 @@ def activity_update(
 
 
 @router.delete("/activities/{activity_id}", response={204: None})
-def activity_delete(request: HttpRequest, activity_id: int) -> tuple[int, None]:
+def activity_delete(request: HttpRequest, activity_id: int) -> Status[None]:
     caller = actor(request)
     services.activity_delete(
         actor=caller, activity=selectors.activity_get(actor=caller, pk=activity_id)
     )
-    return 204, None
+    return Status(204, None)
 
 
 @router.post(
@@ -170,11 +171,11 @@ def activity_delete(request: HttpRequest, activity_id: int) -> tuple[int, None]:
 )
 def activity_attach(
     request: HttpRequest, activity_id: int, files: File[list[UploadedFile]]
-) -> tuple[int, list[dict[str, Any]]]:
+) -> Status[list[dict[str, Any]]]:
     caller = actor(request)
     activity = selectors.activity_get(actor=caller, pk=activity_id)
     saved = services.activity_attach(actor=caller, activity=activity, files=files)
-    return 201, [attachment_as_dict(a) for a in saved]
+    return Status(201, [attachment_as_dict(a) for a in saved])
 
 
 # --- Tasks ------------------------------------------------------------------------------
@@ -211,7 +212,7 @@ def task_list(
 
 
 @router.post("/tasks", response={201: TaskOut}, summary="Create a task")
-def task_create(request: HttpRequest, payload: TaskIn) -> tuple[int, dict[str, Any]]:
+def task_create(request: HttpRequest, payload: TaskIn) -> Status[dict[str, Any]]:
     caller = actor(request)
     task = services.task_create(
         actor=caller,
@@ -223,7 +224,7 @@ def task_create(request: HttpRequest, payload: TaskIn) -> tuple[int, dict[str, A
         target_entity=payload.target_entity,
         target_id=payload.target_id,
     )
-    return 201, task_as_dict(selectors.task_get(actor=caller, pk=task.pk))
+    return Status(201, task_as_dict(selectors.task_get(actor=caller, pk=task.pk)))
 
 
 @router.get("/tasks/{task_id}", response=TaskOut)
@@ -263,10 +264,10 @@ def task_reopen(request: HttpRequest, task_id: int) -> dict[str, Any]:
 
 
 @router.delete("/tasks/{task_id}", response={204: None})
-def task_delete(request: HttpRequest, task_id: int) -> tuple[int, None]:
+def task_delete(request: HttpRequest, task_id: int) -> Status[None]:
     caller = actor(request)
     services.task_delete(actor=caller, task=selectors.task_get(actor=caller, pk=task_id))
-    return 204, None
+    return Status(204, None)
 
 
 @router.get(

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Router, Schema
+from ninja.responses import Status
 
 from guanxi.api.auth import actor
 from guanxi.core import selectors, services
@@ -83,9 +84,9 @@ def note_list(
 
 
 @router.post("/notes", response={201: NoteOut})
-def note_create(request: HttpRequest, payload: NoteIn) -> tuple[int, dict[str, Any]]:
+def note_create(request: HttpRequest, payload: NoteIn) -> Status[dict[str, Any]]:
     note = services.note_create(actor=actor(request), data=payload.dict())
-    return 201, selectors.note_as_dict(note=note)
+    return Status(201, selectors.note_as_dict(note=note))
 
 
 @router.get("/notes/{note_id}", response=NoteOut)
@@ -104,7 +105,7 @@ def note_update(request: HttpRequest, note_id: int, payload: NotePatch) -> dict[
 
 
 @router.delete("/notes/{note_id}", response={204: None})
-def note_delete(request: HttpRequest, note_id: int) -> tuple[int, None]:
+def note_delete(request: HttpRequest, note_id: int) -> Status[None]:
     caller = actor(request)
     services.note_delete(actor=caller, note=selectors.note_get_for_user(actor=caller, pk=note_id))
-    return 204, None
+    return Status(204, None)

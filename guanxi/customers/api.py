@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
+from ninja.responses import Status
 
 from guanxi.api.auth import actor
 from guanxi.core import permissions
@@ -51,10 +52,10 @@ def account_list(request: HttpRequest, filters: Query[AccountFilter]) -> dict[st
 
 
 @router.post("/accounts", response={201: AccountOut})
-def account_create(request: HttpRequest, payload: AccountIn) -> tuple[int, dict[str, Any]]:
+def account_create(request: HttpRequest, payload: AccountIn) -> Status[dict[str, Any]]:
     caller = actor(request)
     account = services.account_create(actor=caller, data=payload.dict(exclude_unset=True))
-    return 201, selectors.account_as_dict(actor=caller, account=account)
+    return Status(201, selectors.account_as_dict(actor=caller, account=account))
 
 
 @router.get("/accounts/{int:account_id}", response=AccountOut)
@@ -76,11 +77,11 @@ def account_update(request: HttpRequest, account_id: int, payload: AccountPatch)
 
 
 @router.delete("/accounts/{int:account_id}", response={204: None})
-def account_delete(request: HttpRequest, account_id: int) -> tuple[int, None]:
+def account_delete(request: HttpRequest, account_id: int) -> Status[None]:
     caller = actor(request)
     account = selectors.account_get_for_user(actor=caller, pk=account_id, action="delete")
     services.account_delete(actor=caller, account=account)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/accounts/transfer", response=TransferOut)
@@ -118,12 +119,12 @@ def contact_list(request: HttpRequest, filters: Query[ContactFilter]) -> dict[st
 )
 def contact_create(
     request: HttpRequest, payload: ContactIn, allow_duplicate: bool = False
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     caller = actor(request)
     contact = services.contact_create(
         actor=caller, data=payload.dict(exclude_unset=True), allow_duplicate=allow_duplicate
     )
-    return 201, selectors.contact_as_dict(actor=caller, contact=contact)
+    return Status(201, selectors.contact_as_dict(actor=caller, contact=contact))
 
 
 @router.get("/contacts/{int:contact_id}", response=ContactOut)
@@ -150,11 +151,11 @@ def contact_update(
 
 
 @router.delete("/contacts/{int:contact_id}", response={204: None})
-def contact_delete(request: HttpRequest, contact_id: int) -> tuple[int, None]:
+def contact_delete(request: HttpRequest, contact_id: int) -> Status[None]:
     caller = actor(request)
     contact = selectors.contact_get_for_user(actor=caller, pk=contact_id, action="delete")
     services.contact_delete(actor=caller, contact=contact)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/contacts/transfer", response=TransferOut)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router
+from ninja.responses import Status
 
 from guanxi.api.auth import actor
 from guanxi.core import permissions
@@ -91,7 +92,7 @@ def _department(dept_id: int | None, field: str = "department_id") -> Department
 
 
 @router.post("/users", response={201: UserOut})
-def user_create(request: HttpRequest, payload: UserIn) -> tuple[int, dict[str, Any]]:
+def user_create(request: HttpRequest, payload: UserIn) -> Status[dict[str, Any]]:
     caller = actor(request)
     services.require_admin(caller)
     user = services.user_create(
@@ -106,7 +107,7 @@ def user_create(request: HttpRequest, payload: UserIn) -> tuple[int, dict[str, A
         language=payload.language,
         time_zone=payload.time_zone,
     )
-    return 201, selectors.user_as_dict(actor=caller, user=user)
+    return Status(201, selectors.user_as_dict(actor=caller, user=user))
 
 
 @router.patch("/users/{user_id}", response=UserOut)
@@ -137,20 +138,20 @@ def departments(request: HttpRequest) -> list[Department]:
 
 
 @router.post("/departments", response={201: DepartmentOut})
-def department_create(request: HttpRequest, payload: DepartmentIn) -> tuple[int, Department]:
+def department_create(request: HttpRequest, payload: DepartmentIn) -> Status[Department]:
     caller = actor(request)
     parent = _department(payload.parent_id, "parent_id") or services.department_root()
-    return 201, services.department_create(actor=caller, name=payload.name, parent=parent)
+    return Status(201, services.department_create(actor=caller, name=payload.name, parent=parent))
 
 
 @router.delete("/departments/{dept_id}", response={204: None})
-def department_delete(request: HttpRequest, dept_id: int) -> tuple[int, None]:
+def department_delete(request: HttpRequest, dept_id: int) -> Status[None]:
     caller = actor(request)
     dept = Department.objects.filter(pk=dept_id).first()
     if dept is None:
         raise OutOfScope()
     services.department_delete(actor=caller, dept=dept)
-    return 204, None
+    return Status(204, None)
 
 
 def _role_out(role: Role) -> dict[str, Any]:
@@ -181,7 +182,7 @@ def roles(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/roles", response={201: RoleOut})
-def role_create(request: HttpRequest, payload: RoleIn) -> tuple[int, dict[str, Any]]:
+def role_create(request: HttpRequest, payload: RoleIn) -> Status[dict[str, Any]]:
     caller = actor(request)
     role = services.role_save(
         actor=caller,
@@ -192,7 +193,7 @@ def role_create(request: HttpRequest, payload: RoleIn) -> tuple[int, dict[str, A
         description=payload.description,
         grants={k: v.dict() for k, v in payload.grants.items()},
     )
-    return 201, _role_out(Role.objects.prefetch_related("grants").get(pk=role.pk))
+    return Status(201, _role_out(Role.objects.prefetch_related("grants").get(pk=role.pk)))
 
 
 @router.get("/audit-events", summary="The audit trail (administrators)")
@@ -238,20 +239,20 @@ def tokens(request: HttpRequest) -> list[ApiToken]:
 
 
 @router.post("/tokens", response={201: TokenCreated}, tags=["tokens"])
-def token_create(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+def token_create(request: HttpRequest, payload: TokenIn) -> Status[dict[str, Any]]:
     caller = actor(request)
     token, raw = services.token_create(actor=caller, user=caller, name=payload.name)
-    return 201, {**TokenOut.from_orm(token).dict(), "token": raw}
+    return Status(201, {**TokenOut.from_orm(token).dict(), "token": raw})
 
 
 @router.delete("/tokens/{token_id}", response={204: None}, tags=["tokens"])
-def token_revoke(request: HttpRequest, token_id: int) -> tuple[int, None]:
+def token_revoke(request: HttpRequest, token_id: int) -> Status[None]:
     caller = actor(request)
     token = ApiToken.objects.filter(pk=token_id, user=caller).first()
     if token is None:
         raise OutOfScope()
     services.token_revoke(actor=caller, token=token)
-    return 204, None
+    return Status(204, None)
 
 
 @router.get("/custom-fields", response=list[CustomFieldOut], tags=["custom fields"])
@@ -266,14 +267,14 @@ def custom_field_list(
 
 
 @router.post("/custom-fields", response={201: CustomFieldOut}, tags=["custom fields"])
-def custom_field_create(request: HttpRequest, payload: CustomFieldIn) -> tuple[int, CustomField]:
-    return 201, customfield_save(actor=actor(request), field=None, data=payload.dict())
+def custom_field_create(request: HttpRequest, payload: CustomFieldIn) -> Status[CustomField]:
+    return Status(201, customfield_save(actor=actor(request), field=None, data=payload.dict()))
 
 
 @router.delete("/custom-fields/{field_id}", response={204: None}, tags=["custom fields"])
-def custom_field_delete(request: HttpRequest, field_id: int) -> tuple[int, None]:
+def custom_field_delete(request: HttpRequest, field_id: int) -> Status[None]:
     field = CustomField.objects.filter(pk=field_id).first()
     if field is None:
         raise OutOfScope()
     customfield_delete(actor=actor(request), field=field)
-    return 204, None
+    return Status(204, None)

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from ninja import Query, Router, Schema
+from ninja.responses import Status
 
 from guanxi.api.auth import actor
 from guanxi.core import permissions
@@ -68,12 +69,12 @@ def lead_list(request: HttpRequest, filters: Query[LeadFilter]) -> dict[str, Any
 @router.post("/leads", response={201: LeadOut}, summary="Create a lead (409 on duplicates)")
 def lead_create(
     request: HttpRequest, payload: LeadIn, allow_duplicate: bool = False
-) -> tuple[int, dict[str, Any]]:
+) -> Status[dict[str, Any]]:
     caller = actor(request)
     lead = services.lead_create(
         actor=caller, data=payload.dict(exclude_unset=True), allow_duplicate=allow_duplicate
     )
-    return 201, selectors.lead_as_dict(actor=caller, lead=lead)
+    return Status(201, selectors.lead_as_dict(actor=caller, lead=lead))
 
 
 @router.get("/leads/{int:lead_id}", response=LeadOut)
@@ -100,11 +101,11 @@ def lead_update(
 
 
 @router.delete("/leads/{int:lead_id}", response={204: None})
-def lead_delete(request: HttpRequest, lead_id: int) -> tuple[int, None]:
+def lead_delete(request: HttpRequest, lead_id: int) -> Status[None]:
     caller = actor(request)
     lead = selectors.lead_get_for_user(actor=caller, pk=lead_id, action="delete")
     services.lead_delete(actor=caller, lead=lead)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/leads/{int:lead_id}/convert", summary="Convert to account + contact (409 if twice)")
