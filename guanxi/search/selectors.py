@@ -24,8 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import CharField, F, Func, Q, QuerySet
-from django.db.models.expressions import OrderBy
+from django.db.models import CharField, Func, Q, QuerySet
 from django.db.models.lookups import Exact
 
 from guanxi.core import normalize, permissions
@@ -82,9 +81,6 @@ def prefix(column: str, value: str) -> Q:
     return Q(**{f"{column}__gte": value, f"{column}__lt": value + _END})
 
 
-NEWEST_BY_EXPRESSION = (F("id") + 0).desc()
-
-
 def phone_tail(column: str, digits: str) -> Q:
     """``column`` (E.164) ends with ``digits`` (4 or more)."""
     cond = Q(Exact(Tail4(column), digits[-TAIL_MIN_DIGITS:]))
@@ -98,7 +94,7 @@ class Branch:
     """One index-friendly way of matching: a condition and the index order to walk."""
 
     cond: Q
-    order: tuple[str | OrderBy, ...]
+    order: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -130,12 +126,9 @@ def plan(q: str) -> Plan:
                 Branch(Q(mobile_e164=parsed.e164) | Q(phone_e164=parsed.e164), ("-id",)),
             ]
             return Plan("phone", {"lead": exact, "account": [], "contact": exact})
-        # Newest first, but ordered by an expression (id + 0) so that no planner walks the
-        # primary key looking for a salesperson's two matches among a million rows: the
-        # tail index finds the few candidates, then they are sorted.
         tail = [
-            Branch(phone_tail("mobile_e164", digits), (NEWEST_BY_EXPRESSION,)),
-            Branch(phone_tail("phone_e164", digits), (NEWEST_BY_EXPRESSION,)),
+            Branch(phone_tail("mobile_e164", digits), ("-id",)),
+            Branch(phone_tail("phone_e164", digits), ("-id",)),
         ]
         return Plan("tail", {"lead": tail, "account": [], "contact": tail})
     # Latin text: pinyin and initials (pinyin_keys lower-cases Latin names, so "Tom Li"
