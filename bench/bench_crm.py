@@ -3,7 +3,8 @@
 ``python -m bench crm`` (or ``make bench``). Rows: ``GUANXI_BENCH_ROWS`` (default
 1,000,000 leads and as many contacts, plus one account per ten). SQLite always, in a
 fresh file under a temporary ``GUANXI_DATA_DIR``; PostgreSQL too when ``DATABASE_URL`` is
-set (database ``guanxi_bench``, created and dropped here). Each backend runs in its own
+set (database ``guanxi_bench``, created and dropped here; ``GUANXI_BENCH_KEEP=1`` keeps the
+SQLite file for EXPLAIN). Each backend runs in its own
 process so Django is configured once per database.
 
 The schema is the migrated one: rows are inserted raw in big batches with the tables'
@@ -93,7 +94,10 @@ def main() -> None:
             code = subprocess.call([sys.executable, "-m", "bench.bench_crm", backend], env=env)
             failures += code != 0
         finally:
-            shutil.rmtree(data_dir, ignore_errors=True)
+            if os.environ.get("GUANXI_BENCH_KEEP") == "1":
+                print(f"  kept {data_dir} (GUANXI_BENCH_KEEP=1)")
+            else:
+                shutil.rmtree(data_dir, ignore_errors=True)
             if backend == "postgresql":
                 _pg_admin(os.environ["DATABASE_URL"], f"DROP DATABASE IF EXISTS {BENCH_DB}")
     if failures:
