@@ -40,7 +40,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def _deals() -> QuerySet[Deal]:
-    return Deal.objects.select_related("owner", "account", "stage", "pipeline")
+    return Deal.objects.select_related("owner", "account", "stage", "pipeline", "source")
 
 
 def _int_filter(name: str, value: Any) -> int:
@@ -162,7 +162,7 @@ def deal_as_dict(*, actor: User, deal: Deal, mask: set[str] | None = None) -> di
         "currency": deal.currency,
         "expected_close_date": iso(deal.expected_close_date),
         "probability": deal.probability,
-        "source": deal.source_id,
+        "source": deal.source.code if deal.source_id and deal.source else None,
         "lead_id": deal.lead_id,
         "competitors": list(deal.competitors or []),
         "next_step": deal.next_step,
