@@ -20,7 +20,11 @@ class LeadsConfig(AppConfig):
         from django.urls import reverse
 
         from guanxi.activities import targets
+        from guanxi.core import events
+        from guanxi.leads.scoring import on_followup_deleted
         from guanxi.leads.services import lead_mark_contacted
+
+        events.subscribe("followup.deleted", on_followup_deleted)
 
         targets.register_target(
             "lead",
