@@ -16,6 +16,11 @@ class LeadsConfig(AppConfig):
         from guanxi.web.navigation import NavItem, register
 
         register(NavItem("leads:list", _("Leads"), entity="lead", order=20))
+        for url_name, label, order in [
+            ("leads:assignment_rules", _("Assignment rules"), 50),
+            ("leads:scoring_rules", _("Scoring rules"), 51),
+        ]:
+            register(NavItem(url_name, label, order=order, admin_only=True, section="admin"))
 
         from django.urls import reverse
 

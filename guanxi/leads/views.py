@@ -43,7 +43,7 @@ from guanxi.customers.views import (
     reveal,
 )
 from guanxi.identity.models import User as UserModel
-from guanxi.leads import dedup, pool, selectors, services
+from guanxi.leads import assignment, dedup, pool, scoring, selectors, services
 from guanxi.leads import handover as handover_services
 from guanxi.leads.forms import ConvertForm, LeadFilterForm, LeadForm, lead_initial
 from guanxi.leads.models import Lead, PoolRule
@@ -176,13 +176,21 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "lead", "create")
     form = LeadForm(
-        request.POST or None, initial={"status": Lead.Status.NEW}, sources=selectors.source_list()
+        request.POST or None,
+        initial={"status": Lead.Status.NEW},
+        sources=selectors.source_list(),
+        score_computed=scoring.rules().active,
+        offer_rules=assignment.routing_enabled(),
     )
     duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
+            # A salesperson's own entry stays theirs unless they ask for the rules.
             lead = services.lead_create(
-                actor=actor, data=form.service_data(), allow_duplicate=_allow_duplicate(request)
+                actor=actor,
+                data=form.service_data(),
+                allow_duplicate=_allow_duplicate(request),
+                assign=form.assign_by_rules(),
             )
         except DuplicateRecord as exc:
             duplicate = duplicate_info(actor, exc.duplicate)
@@ -205,6 +213,7 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=lead_initial(lead),
         sources=selectors.source_list(active_only=False),
         custom=lead.custom,
+        score_computed=scoring.rules().active,
     )
     if lead.status == Lead.Status.CONVERTED:
         form.fields["status"].choices = Lead.Status.choices  # type: ignore[attr-defined]

@@ -26,4 +26,5 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         "can_view_users": permissions.can(user, "user", "view"),
         "search_url": _search_url(),
         "nav_items": nav_registry.items_for(user, request.path),
+        "admin_nav_items": nav_registry.items_for(user, request.path, section="admin"),
     }

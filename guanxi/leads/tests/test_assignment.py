@@ -288,7 +288,7 @@ def test_concurrent_round_robin_is_exactly_even_on_postgres() -> None:
                 lead_services.lead_create(
                     actor=creator, data={"name": f"并发{t}-{i}", "mobile": f"1360000{t:02d}{i:02d}"}
                 )
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:  # reported by the assertion below
             failures.append(exc)
         finally:
             connections.close_all()

@@ -132,7 +132,7 @@ def test_followup_count_and_recency_rescore_on_followups() -> None:
         occurred_at=old,
     )
     assert _score(lead) == (0, [])  # one old follow-up: neither rule holds
-    second = activity_services.activity_create(
+    activity_services.activity_create(
         actor=sales, target_entity="lead", target_id=lead.pk, kind="call", content="回访"
     )
     assert _score(lead) == (10, ["两次跟进", "一周内联系"])
