@@ -238,3 +238,18 @@ def test_list_sorts_by_score() -> None:
     top = crm_factories.lead(sales, city="上海", industry="制造")
     page = selectors.lead_list(actor=sales, sort="-score")
     assert [x.pk for x in page.items] == [top.pk, mid.pk, low.pk]
+
+
+def test_demo_rules_are_idempotent() -> None:
+    from guanxi.core.demo import DemoContext, load_organisation
+    from guanxi.leads.demo import ASSIGNMENT_RULES, SCORING_RULES, load_rules
+    from guanxi.leads.models import AssignmentRule
+
+    ctx = DemoContext(log=lambda _line: None)
+    load_organisation(ctx)
+    lead = crm_factories.lead(ctx.users["zhangwei"], source="referral", email="a@b.cn")
+    load_rules(ctx)
+    load_rules(ctx)
+    assert AssignmentRule.objects.count() == len(ASSIGNMENT_RULES)
+    assert ScoringRule.objects.count() == len(SCORING_RULES)
+    assert _score(lead) == (30, ["转介绍", "留了邮箱"])
