@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils.translation import gettext as _
 
@@ -159,7 +159,23 @@ def _active_users(ids: tuple[int, ...]) -> list[tuple[int, str]]:
 
 
 def _next_position(rule_id: int) -> int:
-    """Take this rule's turn counter under a row lock; held until the lead commits."""
+    """Take this rule's turn: bump its cursor and return the value before the bump.
+
+    One ``UPDATE … RETURNING`` takes the row lock (PostgreSQL) or runs inside the
+    writer's IMMEDIATE transaction (SQLite); either way concurrent creates queue on it
+    until the lead's transaction ends, so no two get the same turn. Databases without
+    RETURNING fall back to SELECT … FOR UPDATE.
+    """
+    table = connection.ops.quote_name(AssignmentCursor._meta.db_table)
+    if connection.features.can_return_rows_from_bulk_insert:
+        with connection.cursor() as cur:
+            cur.execute(
+                f"UPDATE {table} SET position = position + 1 WHERE rule_id = %s RETURNING position",
+                [rule_id],
+            )
+            row = cur.fetchone()
+        if row is not None:
+            return int(row[0]) - 1
     cursor = AssignmentCursor.objects.select_for_update().filter(rule_id=rule_id).first()
     if cursor is None:
         AssignmentCursor.objects.get_or_create(rule_id=rule_id)
