@@ -199,8 +199,16 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Lead “%(name)s” created.") % {"name": lead.name})
-            return redirect("leads:detail", pk=lead.pk)
+            if permissions.in_scope(actor, "lead", lead):
+                messages.success(request, _("Lead “%(name)s” created.") % {"name": lead.name})
+                return redirect("leads:detail", pk=lead.pk)
+            # Routed to someone outside the creator's scope: say where it went.
+            messages.success(
+                request,
+                _("Lead “%(name)s” created. %(reason)s")
+                % {"name": lead.name, "reason": lead.assigned_reason},
+            )
+            return redirect("leads:list")
     return _form_page(request, form, None, duplicate)
 
 

@@ -198,6 +198,10 @@ def test_lead_form_assign_by_rules_and_detail_reasons() -> None:
     )
     routed = Lead.objects.get(name="按规则")
     assert routed.owner_id == target.pk
+    # The creator cannot see a colleague's lead: back to the list, told where it went.
+    assert resp.status_code == 302 and resp.url == reverse("leads:list")
+    listing = web.get(resp.url).content.decode()
+    assert "Rule “全部给李娜”: One user → 李娜" in listing
     detail = _client(target).get(reverse("leads:detail", args=[routed.pk])).content.decode()
     assert "Rule “全部给李娜”: One user → 李娜" in detail
     assert "有手机" in detail and "+8" in detail
