@@ -14,6 +14,12 @@ class LeadsConfig(AppConfig):
         register_owned_counter(entities.owned_counts)
 
         from guanxi.web.navigation import NavItem, register
+        from guanxi.web.templatetags.web_tags import EXTRA_ENTITY_LABELS
+
+        # The audit trail's entity filter names the rule records too.
+        EXTRA_ENTITY_LABELS.setdefault("assignment_rule", _("Assignment rules"))
+        EXTRA_ENTITY_LABELS.setdefault("assignment_settings", _("Assignment fallback"))
+        EXTRA_ENTITY_LABELS.setdefault("scoring_rule", _("Scoring rules"))
 
         register(NavItem("leads:list", _("Leads"), entity="lead", order=20))
         for url_name, label, order in [

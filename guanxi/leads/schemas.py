@@ -27,7 +27,9 @@ class LeadIn(Schema):
     city: str = ""
     industry: str = ""
     status: str = "new"
-    score: int = 0
+    score: int = Field(
+        0, description="Only while no scoring rule is active (then 422): the rules compute it"
+    )
     owner_id: int | None = Field(
         None,
         description=(
