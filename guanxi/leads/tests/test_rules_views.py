@@ -51,9 +51,14 @@ def test_pages_are_for_admins_only() -> None:
     assert AssignmentRule.objects.exists() and ScoringRule.objects.exists()
     # The sidebar offers the pages to administrators only.
     assert reverse("leads:assignment_rules") not in web.get(reverse("leads:list")).content.decode()
-    admin_page = _client(factories.admin()).get(reverse("leads:list")).content.decode()
+    admin_web = _client(factories.admin())
+    admin_page = admin_web.get(reverse("leads:list")).content.decode()
     assert reverse("leads:assignment_rules") in admin_page
     assert reverse("leads:scoring_rules") in admin_page
+    # On a rule page only its own entry is marked current, not "Leads" as well.
+    rules_page = admin_web.get(reverse("leads:scoring_rules")).content.decode()
+    assert rules_page.count('aria-current="page"') == 1
+    assert f'href="{reverse("leads:scoring_rules")}" aria-current="page"' in rules_page
 
 
 def test_assignment_rule_pages_create_edit_delete() -> None:
