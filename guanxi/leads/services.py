@@ -219,9 +219,22 @@ def lead_delete(*, actor: User, lead: Lead) -> None:
 
 
 def lead_transfer(*, actor: User, records: Iterable[Lead | int], to_user: User | None) -> int:
-    """Hand leads over to ``to_user`` (None: release to the public pool); audited."""
+    """Hand leads over to ``to_user`` (None: release to the public pool); audited.
+    The moved leads' ``assigned_reason`` says who handed them over."""
+    if to_user is None:
+        reason = _("Put in the public pool by %(actor)s") % {"actor": actor.label}
+    else:
+        reason = _("Transferred by %(actor)s → %(user)s") % {
+            "actor": actor.label,
+            "user": to_user.label,
+        }
     return common.transfer(
-        actor=actor, entity_key="lead", records=records, to_user=to_user, event=LEAD_TRANSFERRED
+        actor=actor,
+        entity_key="lead",
+        records=records,
+        to_user=to_user,
+        event=LEAD_TRANSFERRED,
+        also_set={"assigned_reason": reason},
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from guanxi.core import events
 from guanxi.core.errors import NotPermitted, ValidationFailed
@@ -303,3 +304,33 @@ def test_concurrent_round_robin_is_exactly_even_on_postgres() -> None:
         Lead.objects.filter(name__startswith="并发").values_list("owner_id", flat=True)
     )
     assert counts == {u.pk: threads_n * per_thread // len(users) for u in users}
+
+
+def test_owner_changes_after_creation_update_the_reason() -> None:
+    from guanxi.leads import pool
+    from guanxi.leads.models import PoolRule
+
+    admin = factories.admin(display_name="管理员")
+    sales = factories.user("sales", display_name="张伟")
+    other = factories.user("sales", display_name="李娜")
+    lead = _create(sales)
+    lead_services.lead_transfer(actor=admin, records=[lead], to_user=other)
+    assert Lead.objects.get(pk=lead.pk).assigned_reason == "Transferred by 管理员 → 李娜"
+    lead_services.lead_transfer(actor=admin, records=[lead], to_user=None)
+    assert Lead.objects.get(pk=lead.pk).assigned_reason == "Put in the public pool by 管理员"
+    claimed = pool.lead_claim(actor=sales, lead=lead.pk)
+    assert claimed.assigned_reason == "Claimed from the public pool by 张伟"
+    assert Lead.objects.get(pk=lead.pk).assigned_reason == claimed.assigned_reason
+    pool.lead_release(actor=sales, lead=lead.pk, reason="空号")
+    assert Lead.objects.get(pk=lead.pk).assigned_reason == (
+        "Released to the public pool by 张伟: 空号"
+    )
+    kept = _create(other)
+    PoolRule.objects.create(name="30 天", no_followup_days=30)
+    Lead.objects.filter(pk=kept.pk).update(
+        created_at=timezone.now() - dt.timedelta(days=40), last_contacted_at=None
+    )
+    assert pool.leads_reclaim_due() == 1
+    assert Lead.objects.get(pk=kept.pk).assigned_reason == (
+        "Reclaimed to the public pool by rule “30 天”"
+    )
