@@ -5,7 +5,11 @@
 fresh file under a temporary ``GUANXI_DATA_DIR``; PostgreSQL too when ``DATABASE_URL`` is
 set (database ``guanxi_bench``, created and dropped here; ``GUANXI_BENCH_KEEP=1`` keeps the
 SQLite file for EXPLAIN). Each backend runs in its own
-process so Django is configured once per database.
+process so Django is configured once per database. ``GUANXI_BENCH_RUNS`` sets the runs
+per measurement, ``GUANXI_BENCH_ONLY=create`` (or ``list,search``) limits the groups.
+
+Creating a lead is measured with ten active assignment rules and ten scoring rules
+(:func:`install_rules`), once routed by round robin and once by least loaded.
 
 The schema is the migrated one: rows are inserted raw in big batches with the tables'
 secondary indexes dropped, then the very same index definitions are re-created.
@@ -30,6 +34,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 SEED = 20260101
 RUNS = int(os.environ.get("GUANXI_BENCH_RUNS", "50"))
+# e.g. GUANXI_BENCH_ONLY=create: measure only these groups (list, search, create).
+ONLY = {g.strip() for g in os.environ.get("GUANXI_BENCH_ONLY", "").split(",") if g.strip()}
 BENCH_DB = "guanxi_bench"
 
 SURNAMES = (
@@ -202,7 +208,7 @@ def build_org() -> Org:
         roles=[manager_role],
     )
     if not LeadSource.objects.exists():
-        LeadSource.objects.create(code="web", name_zh="官网")
+        LeadSource.objects.create(code="website", name_zh="官网")
     return Org(sales, manager, list(LeadSource.objects.values_list("id", flat=True)))
 
 
@@ -408,6 +414,71 @@ def _analyze() -> None:
         cur.execute("ANALYZE")
 
 
+def install_rules(org: Org) -> tuple[Any, Any]:
+    """Ten assignment and ten scoring rules, as a busy sales team would have them.
+
+    Returns the least-loaded rule's city and an admin. The first nine assignment rules
+    do not match the benchmark's leads (so every create walks all of them); the tenth, a
+    round robin over a region's ten salespeople, takes them. One of the nine, on a city
+    of its own, is least loaded (measured separately: it counts open leads).
+    """
+    from guanxi.identity import services
+    from guanxi.identity.models import Role
+    from guanxi.leads import assignment, scoring
+
+    admin = services.user_create(
+        actor=None, username="benchadmin", password=None, roles=[Role.objects.get(code="admin")]
+    )
+    sales = [u.pk for u in org.sales]
+    for i in range(8):
+        assignment.rule_create(
+            actor=admin,
+            data={
+                "name": f"城市规则{i}",
+                "position": i,
+                "conditions": {"city": [f"规则城市{i}"], "industry": INDUSTRIES[:3]},
+                "method": "round_robin",
+                "user_ids": sales[i * 4 : i * 4 + 4],
+            },
+        )
+    assignment.rule_create(
+        actor=admin,
+        data={
+            "name": "最少负载",
+            "position": 8,
+            "conditions": {"city": ["负载城市"]},
+            "method": "least_loaded",
+            "user_ids": sales[:3],
+        },
+    )
+    assignment.rule_create(
+        actor=admin,
+        data={
+            "name": "官网轮询",
+            "position": 9,
+            "conditions": {"source": ["website"]},
+            "method": "round_robin",
+            "user_ids": [u.pk for u in org.sales if u.department_id == org.sales[0].department_id],
+        },
+    )
+    rules: list[dict[str, Any]] = [
+        {"kind": "source", "value": ["website"], "points": 10},
+        {"kind": "field", "field": "email", "operator": "filled", "points": 5},
+        {"kind": "field", "field": "mobile", "operator": "filled", "points": 5},
+        {"kind": "field", "field": "company", "operator": "contains", "value": "公司", "points": 5},
+        {"kind": "field", "field": "city", "operator": "in", "value": CITIES[:4], "points": 8},
+        {"kind": "field", "field": "industry", "operator": "equals", "value": "制造", "points": 6},
+        {"kind": "field", "field": "tags", "operator": "equals", "value": "重点", "points": 12},
+        {"kind": "field", "field": "status", "operator": "equals", "value": "unqualified",
+         "points": -30},
+        {"kind": "followups", "number": 2, "points": 10},
+        {"kind": "recency", "number": 7, "points": 10},
+    ]  # fmt: skip
+    for i, rule in enumerate(rules):
+        scoring.rule_create(actor=admin, data={"name": f"评分{i}", "position": i, **rule})
+    return "负载城市", admin
+
+
 # --- measuring --------------------------------------------------------------------------
 
 
@@ -418,6 +489,7 @@ class Row:
     median: float
     p95: float
     queries: int
+    skipped: bool = False
 
     def passed(self) -> bool:
         target_ms, max_queries = TARGETS[self.group]
@@ -428,6 +500,8 @@ def measure(group: str, label: str, fn: Callable[[], Any]) -> Row:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    if ONLY and group not in ONLY:
+        return Row(group, label, 0.0, 0.0, 0, skipped=True)
     for _ in range(3):  # warm caches
         fn()
     times = []
@@ -561,14 +635,20 @@ def run_backend(backend: str) -> int:
 
     counter = iter(range(10**6))
     rnd = random.Random(SEED + 1)
+    # Saving scoring rules queues a rescore of every lead for the worker, which is not
+    # running here: the measurement is the request alone.
+    loaded_city, _admin = install_rules(org)
 
-    def create() -> Any:
+    def create(city: str = "") -> Any:
         i = next(counter)
         body = {
             "name": gen.name(),
             "company": f"基准测试公司{i}",
             "mobile": f"199{rnd.randrange(100_000_000):08d}",
             "email": f"bench{i}@example.com",
+            "source": "website",
+            "city": city or CITIES[i % len(CITIES)],
+            "industry": INDUSTRIES[i % len(INDUSTRIES)],
         }
         response = client.post(
             "/api/v1/leads",
@@ -579,8 +659,15 @@ def run_backend(backend: str) -> int:
         assert response.status_code == 201, response.content[:300]
         return response
 
-    results.append(measure("create", "POST /api/v1/leads (dedup, audit)", create))
+    results.append(
+        measure("create", "POST /api/v1/leads (dedup, 10+10 rules, round robin)", create)
+    )
+    results.append(
+        measure("create", "POST /api/v1/leads (dedup, 10+10 rules, least loaded)",
+                lambda: create(loaded_city))
+    )  # fmt: skip
 
+    results = [r for r in results if not r.skipped]
     failed = [r for r in results if not r.passed()]
     print(
         f"\n  [{backend}] nproc {os.cpu_count()}, {n:,} leads + {n:,} contacts + {accounts:,} accounts"

@@ -86,3 +86,11 @@ def leads_reclaim_to_pool() -> int:
     from guanxi.leads.pool import leads_reclaim_due
 
     return leads_reclaim_due(timezone.now())
+
+
+@db_periodic_task(crontab(minute="41"))
+def leads_refresh_due_scores() -> int:
+    """Hourly: rescore leads whose "contacted within N days" scoring condition ran out."""
+    from guanxi.leads.scoring import leads_rescore
+
+    return leads_rescore(due_before=timezone.now())

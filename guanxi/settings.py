@@ -268,6 +268,7 @@ TRUST_X_FORWARDED_FOR = _env_bool("GUANXI_TRUST_X_FORWARDED_FOR", False)
 GUANXI_API_ROUTERS: list[str] = [
     "guanxi.core.api",
     "guanxi.leads.api",
+    "guanxi.leads.rules_api",
     "guanxi.customers.api",
     "guanxi.activities.api",
     "guanxi.sales.api",

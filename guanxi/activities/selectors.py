@@ -9,7 +9,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +36,22 @@ def _tasks_base() -> QuerySet[Task]:
 
 
 # --- Follow-ups -------------------------------------------------------------------------
+
+
+def followup_counts(target_entity: str, target_ids: Iterable[int]) -> dict[int, int]:
+    """How many follow-ups each record has: an unscoped aggregate (no content) for
+    derived values such as lead scores; one grouped query on the target index."""
+    ids = list(target_ids)
+    if not ids:
+        return {}
+    rows = (
+        Activity.objects.filter(target_entity=target_entity, target_id__in=ids)
+        .order_by()
+        .values("target_id")
+        .annotate(n=Count("id"))
+        .values_list("target_id", "n")
+    )
+    return {int(pk): int(n) for pk, n in rows}
 
 
 def activity_list(

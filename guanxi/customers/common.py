@@ -332,10 +332,12 @@ def transfer(
     records: Iterable[models.Model | int],
     to_user: User | None,
     event: str,
+    also_set: dict[str, Any] | None = None,
 ) -> int:
     """Give ``records`` (in the actor's transfer scope) to ``to_user`` (None: the pool).
 
     All or nothing: a record outside the scope fails the whole transfer (404).
+    ``also_set``: more fields written on the records that move (e.g. a lead's reason).
     """
     permissions.require(actor, entity_key, "transfer")
     if to_user is not None and not to_user.is_active:
@@ -352,7 +354,7 @@ def transfer(
         moving = [(pk, old) for pk, old in rows if old != new_id]
         model = permissions.entity(entity_key).model
         model._default_manager.filter(pk__in=[pk for pk, _old in moving]).update(
-            owner_id=new_id, updated_at=timezone.now()
+            owner_id=new_id, updated_at=timezone.now(), **(also_set or {})
         )
         audit.record_many(
             [

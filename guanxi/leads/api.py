@@ -71,8 +71,10 @@ def lead_create(
     request: HttpRequest, payload: LeadIn, allow_duplicate: bool = False
 ) -> Status[dict[str, Any]]:
     caller = actor(request)
+    data = payload.dict(exclude_unset=True)
+    assign = data.pop("assign_by_rules", None)
     lead = services.lead_create(
-        actor=caller, data=payload.dict(exclude_unset=True), allow_duplicate=allow_duplicate
+        actor=caller, data=data, allow_duplicate=allow_duplicate, assign=assign
     )
     return Status(201, selectors.lead_as_dict(actor=caller, lead=lead))
 

@@ -14,13 +14,28 @@ class LeadsConfig(AppConfig):
         register_owned_counter(entities.owned_counts)
 
         from guanxi.web.navigation import NavItem, register
+        from guanxi.web.templatetags.web_tags import EXTRA_ENTITY_LABELS
+
+        # The audit trail's entity filter names the rule records too.
+        EXTRA_ENTITY_LABELS.setdefault("assignment_rule", _("Assignment rules"))
+        EXTRA_ENTITY_LABELS.setdefault("assignment_settings", _("Assignment fallback"))
+        EXTRA_ENTITY_LABELS.setdefault("scoring_rule", _("Scoring rules"))
 
         register(NavItem("leads:list", _("Leads"), entity="lead", order=20))
+        for url_name, label, order in [
+            ("leads:assignment_rules", _("Assignment rules"), 50),
+            ("leads:scoring_rules", _("Scoring rules"), 51),
+        ]:
+            register(NavItem(url_name, label, order=order, admin_only=True, section="admin"))
 
         from django.urls import reverse
 
         from guanxi.activities import targets
+        from guanxi.core import events
+        from guanxi.leads.scoring import on_followup_deleted
         from guanxi.leads.services import lead_mark_contacted
+
+        events.subscribe("followup.deleted", on_followup_deleted)
 
         targets.register_target(
             "lead",

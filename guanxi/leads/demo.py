@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from typing import Any
 
 from django.utils import timezone
 
@@ -22,8 +23,8 @@ from guanxi.customers.demo import (
     person_name,
 )
 from guanxi.customers.listing import json_list_has
-from guanxi.leads import services
-from guanxi.leads.models import Lead, LeadSource
+from guanxi.leads import assignment, scoring, services
+from guanxi.leads.models import AssignmentRule, Lead, LeadSource, ScoringRule
 
 STATUSES = ["new"] * 5 + ["contacted"] * 4 + ["qualified"] * 2 + ["unqualified"]
 CAMPAIGNS = ["2024 春季展会", "百度搜索推广", "抖音直播间", "老客户转介绍计划", ""]
@@ -44,6 +45,7 @@ def load_leads(ctx: DemoContext) -> None:
     rng = random.Random(20240602)
     now = timezone.now()
     pool = 0
+    scored = scoring.rules().active
     for i in range(300):
         in_pool = i % 10 == 9
         owner = None if in_pool else team[i % len(team)]
@@ -66,7 +68,7 @@ def load_leads(ctx: DemoContext) -> None:
             "city": city,
             "industry": rng.choice(INDUSTRIES),
             "status": status,
-            "score": rng.randint(0, 100),
+            **({} if scored else {"score": rng.randint(0, 100)}),
             "next_followup_at": now
             + dt.timedelta(days=rng.randint(-3, 10), hours=rng.randint(0, 8))
             if status in ("new", "contacted")
@@ -84,3 +86,72 @@ def load_leads(ctx: DemoContext) -> None:
 
 
 register_demo_step(200, load_leads)
+
+ASSIGNMENT_RULES: list[dict[str, Any]] = [
+    {
+        "name": "华东展会",
+        "position": 10,
+        "conditions": {
+            "source": ["trade_show"],
+            "province": ["上海市", "浙江省", "江苏省"],
+        },
+        "method": "round_robin",
+        "users": ["zhangwei", "liuyang", "emma"],
+    },
+    {
+        "name": "华南线索",
+        "position": 20,
+        "conditions": {"province": ["广东省", "福建省"]},
+        "method": "least_loaded",
+        "users": ["lina", "chenjing"],
+    },
+    {
+        "name": "转介绍给经理",
+        "position": 30,
+        "conditions": {"source": ["referral"]},
+        "method": "user",
+        "users": ["manager"],
+    },
+]
+SCORING_RULES: list[dict[str, Any]] = [
+    {"name": "展会来源", "kind": "source", "value": ["trade_show"], "points": 15},
+    {"name": "转介绍", "kind": "source", "value": ["referral"], "points": 25},
+    {"name": "留了邮箱", "kind": "field", "field": "email", "operator": "filled", "points": 5},
+    {"name": "决策人", "kind": "field", "field": "tags", "operator": "equals",
+     "value": "决策人", "points": 20},
+    {"name": "高意向", "kind": "field", "field": "tags", "operator": "equals",
+     "value": "高意向", "points": 20},
+    {"name": "重点行业", "kind": "field", "field": "industry", "operator": "in",
+     "value": ["制造业", "软件与信息服务"], "points": 10},
+    {"name": "跟进两次以上", "kind": "followups", "number": 2, "points": 10},
+    {"name": "一周内联系过", "kind": "recency", "number": 7, "points": 10},
+    {"name": "无效线索", "kind": "field", "field": "status", "operator": "equals",
+     "value": "unqualified", "points": -30},
+]  # fmt: skip
+
+
+def load_rules(ctx: DemoContext) -> None:
+    """A few assignment and scoring rules (by name: existing ones are left alone), then
+    every lead's score from them."""
+    admin = ctx.users.get("admin")
+    if admin is None:
+        ctx.log("线索规则 / lead rules: skipped (no demo users)")
+        return
+    made = 0
+    for spec in ASSIGNMENT_RULES:
+        users = [ctx.users[u].pk for u in spec["users"] if u in ctx.users]
+        if not users or AssignmentRule.objects.filter(name=spec["name"]).exists():
+            continue
+        data = {k: v for k, v in spec.items() if k != "users"}
+        assignment.rule_create(actor=admin, data={**data, "user_ids": users})
+        made += 1
+    for position, rule in enumerate(SCORING_RULES, start=1):
+        if ScoringRule.objects.filter(name=rule["name"]).exists():
+            continue
+        scoring.rule_create(actor=admin, data={**rule, "position": position * 10})
+        made += 1
+    changed = scoring.leads_rescore()
+    ctx.log(f"线索规则 / lead rules: {made} new, {changed} lead scores recomputed")
+
+
+register_demo_step(210, load_rules)

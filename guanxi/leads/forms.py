@@ -126,6 +126,8 @@ class LeadForm(forms.Form):
         *args: Any,
         sources: list[LeadSource],
         custom: dict[str, Any] | None = None,
+        score_computed: bool = False,
+        offer_rules: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
@@ -133,16 +135,29 @@ class LeadForm(forms.Form):
             ("", "—"),
             *_source_choices(sources),
         ]
+        if score_computed:
+            # The scoring rules compute it; the detail page explains it.
+            del self.fields["score"]
         add_custom_fields(self, "lead", custom)
+        if offer_rules:
+            self.fields["assign_by_rules"] = forms.BooleanField(
+                label=_("Assign by rules"),
+                required=False,
+                help_text=_("Let the assignment rules choose the owner instead of you."),
+            )
 
     def service_data(self, *, changed_only: bool = False) -> dict[str, Any]:
-        data = plain_data(self, LEAD_FIELDS, changed_only=changed_only)
+        names = [n for n in LEAD_FIELDS if n in self.fields]
+        data = plain_data(self, names, changed_only=changed_only)
         if "score" in data and data["score"] is None:
             data["score"] = 0
         custom = custom_data(self, changed_only=changed_only)
         if custom or not changed_only:
             data["custom"] = custom
         return data
+
+    def assign_by_rules(self) -> bool:
+        return bool(self.cleaned_data.get("assign_by_rules"))
 
 
 def lead_initial(lead: Lead) -> dict[str, Any]:

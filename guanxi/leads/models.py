@@ -65,6 +65,10 @@ class Lead(OwnedModel):
         _("status"), max_length=20, choices=Status.choices, default=Status.NEW
     )
     score = models.IntegerField(_("score"), default=0)
+    # Why the score is what it is: [{"rule_id", "rule", "points"}] from the scoring rules.
+    score_reasons = models.JSONField(_("score reasons"), default=list, blank=True)
+    # When a "contacted within N days" rule stops holding: the score is recomputed then.
+    score_due_at = models.DateTimeField(_("score due for refresh"), null=True, blank=True)
     next_followup_at = models.DateTimeField(_("next follow-up"), null=True, blank=True)
     last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -116,6 +120,10 @@ class Lead(OwnedModel):
             models.Index(fields=["next_followup_at"], name="lead_next_followup_idx"),
             models.Index(fields=["last_contacted_at"], name="lead_last_contacted_idx"),
             models.Index(fields=["owner", "next_followup_at"], name="lead_owner_followup_idx"),
+            # Sort by score (list page "Highest score"), scoped and unscoped.
+            models.Index(fields=["-score", "-id"], name="lead_score_idx"),
+            models.Index(fields=["owner", "-score", "-id"], name="lead_owner_score_idx"),
+            models.Index(fields=["score_due_at"], name="lead_score_due_idx"),
         ]
 
     def __str__(self) -> str:
@@ -223,3 +231,129 @@ class PoolEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.lead_id}"
+
+
+class AssignmentRule(models.Model):
+    """A lead routing rule (分配规则): conditions (all must hold) → who gets the lead.
+
+    ``conditions`` is ``{"source": [codes], "province": [...], "city": [...],
+    "industry": [...], "tags": [...], "custom": {key: [values]}}``; an empty or missing
+    list does not constrain. Rules are tried by ``position``; the first match wins.
+    """
+
+    class Method(models.TextChoices):
+        USER = "user", _("One user")
+        ROUND_ROBIN = "round_robin", _("Round robin")
+        LEAST_LOADED = "least_loaded", _("Fewest open leads")
+
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    conditions = models.JSONField(_("conditions"), default=dict, blank=True)
+    method = models.CharField(_("method"), max_length=20, choices=Method.choices)
+    users = models.ManyToManyField(
+        "identity.User", verbose_name=_("users"), related_name="+", blank=True
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("assignment rule")
+        verbose_name_plural = _("assignment rules")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class AssignmentCursor(models.Model):
+    """Where a round-robin rule stands: one row per rule, bumped atomically under a row lock.
+
+    Kept apart from the rule so that saving the rule in the admin never rewinds it.
+    """
+
+    rule = models.OneToOneField(
+        AssignmentRule, primary_key=True, on_delete=models.CASCADE, related_name="cursor"
+    )
+    position = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("assignment cursor")
+        verbose_name_plural = _("assignment cursors")
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}@{self.position}"
+
+
+class AssignmentSettings(models.Model):
+    """What happens when no rule matches (one row; see :meth:`current`)."""
+
+    class Fallback(models.TextChoices):
+        CREATOR = "creator", _("Keep the creator as owner")
+        POOL = "pool", _("Leave in the public pool")
+        USER = "user", _("Give to a default user")
+
+    fallback = models.CharField(
+        _("when no rule matches"), max_length=10, choices=Fallback.choices, default="creator"
+    )
+    fallback_user = models.ForeignKey(
+        "identity.User",
+        verbose_name=_("default user"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("assignment settings")
+        verbose_name_plural = _("assignment settings")
+
+    def __str__(self) -> str:
+        return str(_("assignment settings"))
+
+    @classmethod
+    def current(cls) -> AssignmentSettings:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class ScoringRule(models.Model):
+    """A lead scoring rule (评分规则): when its condition holds, add ``points`` (may be < 0).
+
+    Kinds: ``field`` (``field`` is a lead field or ``custom.<key>``; ``operator`` equals /
+    contains / filled / in with ``value``), ``source`` (``value``: a source code),
+    ``followups`` (at least ``number`` follow-ups), ``recency`` (last contacted within
+    ``number`` days).
+    """
+
+    class Kind(models.TextChoices):
+        FIELD = "field", _("Field value")
+        SOURCE = "source", _("Source")
+        FOLLOWUPS = "followups", _("Follow-up count")
+        RECENCY = "recency", _("Contacted recently")
+
+    class Operator(models.TextChoices):
+        EQUALS = "equals", _("equals")
+        CONTAINS = "contains", _("contains")
+        FILLED = "filled", _("is filled")
+        IN = "in", _("is one of")
+
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("active"), default=True)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    field = models.CharField(_("field"), max_length=60, blank=True)
+    operator = models.CharField(_("operator"), max_length=20, choices=Operator.choices, blank=True)
+    value = models.JSONField(_("value"), default=str, blank=True)
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    points = models.IntegerField(_("points"))
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("scoring rule")
+        verbose_name_plural = _("scoring rules")
+
+    def __str__(self) -> str:
+        return self.name

@@ -76,8 +76,9 @@ def lead_claim(*, actor: User, lead: Lead | int, now: dt.datetime | None = None)
             % {"date": timezone.localtime(until).strftime("%Y-%m-%d %H:%M")}
         )
     with transaction.atomic():
+        reason = _("Claimed from the public pool by %(user)s") % {"user": actor.label}
         won = Lead.objects.filter(pk=pk, owner__isnull=True).update(
-            owner_id=actor.pk, updated_at=now
+            owner_id=actor.pk, updated_at=now, assigned_reason=reason
         )
         if not won:
             raise Conflict(_("Someone else has just claimed this lead."))
@@ -92,6 +93,7 @@ def lead_claim(*, actor: User, lead: Lead | int, now: dt.datetime | None = None)
         )
         events.emit(LEAD_CLAIMED, {"id": pk, "to": actor.pk}, actor_id=actor.pk)
     current.owner_id = actor.pk
+    current.assigned_reason = reason
     return current
 
 
@@ -111,8 +113,12 @@ def lead_release(
     now = now or timezone.now()
     old = current.owner_id
     with transaction.atomic():
+        why = _("Released to the public pool by %(user)s: %(reason)s") % {
+            "user": actor.label,
+            "reason": reason,
+        }
         moved = Lead.objects.filter(pk=pk, owner_id=old).update(
-            owner=None, pool_locked=False, updated_at=now
+            owner=None, pool_locked=False, updated_at=now, assigned_reason=why
         )
         if not moved:
             raise Conflict(_("This lead has just changed owner; reload and try again."))
@@ -128,6 +134,7 @@ def lead_release(
         )
         events.emit(LEAD_RELEASED, {"id": pk, "from": old}, actor_id=actor.pk)
     current.owner_id = None
+    current.assigned_reason = why
     return current
 
 
@@ -281,7 +288,12 @@ def leads_reclaim_due(now: dt.datetime | None = None) -> int:
             continue
         for pk, old in list(qs.values_list("pk", "owner_id").order_by("pk")):
             with transaction.atomic():
-                done = Lead.objects.filter(pk=pk, owner_id=old).update(owner=None, updated_at=now)
+                done = Lead.objects.filter(pk=pk, owner_id=old).update(
+                    owner=None,
+                    updated_at=now,
+                    assigned_reason=_("Reclaimed to the public pool by rule “%(rule)s”")
+                    % {"rule": rule.name},
+                )
                 if not done:
                     continue
                 PoolEvent.objects.create(

@@ -27,9 +27,22 @@ class LeadIn(Schema):
     city: str = ""
     industry: str = ""
     status: str = "new"
-    score: int = 0
+    score: int = Field(
+        0, description="Only while no scoring rule is active (then 422): the rules compute it"
+    )
     owner_id: int | None = Field(
-        None, description="Defaults to the caller; null puts the lead in the public pool"
+        None,
+        description=(
+            "Given: this owner (null: the public pool), the assignment rules are skipped. "
+            "Left out: the assignment rules decide when any is active, else the caller."
+        ),
+    )
+    assign_by_rules: bool | None = Field(
+        None,
+        description=(
+            "true: let the assignment rules decide even when none would by default; "
+            "false: the caller owns the lead. Not together with owner_id."
+        ),
     )
     next_followup_at: dt.datetime | None = None
     last_contacted_at: dt.datetime | None = None
@@ -61,6 +74,12 @@ class LeadPatch(Schema):
     custom: dict[str, Any] | None = None
 
 
+class ScoreReasonOut(Schema):
+    rule_id: int
+    rule: str
+    points: int
+
+
 class LeadOut(Schema):
     id: int
     created_at: str
@@ -84,6 +103,7 @@ class LeadOut(Schema):
     campaign: str
     status: str
     score: int
+    score_reasons: list[ScoreReasonOut]
     province: str
     city: str
     industry: str

@@ -94,6 +94,7 @@ def lead_as_dict(*, actor: User, lead: Lead, mask: set[str] | None = None) -> di
         "campaign": lead.campaign,
         "status": lead.status,
         "score": lead.score,
+        "score_reasons": list(lead.score_reasons or []),
         "province": lead.province,
         "city": lead.city,
         "industry": lead.industry,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ from guanxi.customers import common
 from guanxi.customers import services as customer_services
 from guanxi.customers.common import Choice, DateTime, FieldSpec, Integer, LongText, Tags, Text
 from guanxi.customers.models import Account, Contact
+from guanxi.leads import assignment, scoring
 from guanxi.leads.models import Lead, LeadSource
 
 if TYPE_CHECKING:
@@ -71,8 +73,10 @@ def _source(value: Any) -> LeadSource | None:
     return source
 
 
-def _clean(data: dict[str, Any], lead: Lead | None) -> dict[str, Any]:
-    errors: list[FieldError] = []
+def _clean(
+    data: dict[str, Any], lead: Lead | None, errors: list[FieldError] | None = None
+) -> dict[str, Any]:
+    errors = [] if errors is None else errors
     cleaned = common.clean(data, LEAD_SPEC, entity_key="lead", instance=lead, errors=errors)
     if "source" in data:
         try:
@@ -84,7 +88,24 @@ def _clean(data: dict[str, Any], lead: Lead | None) -> dict[str, Any]:
     return cleaned
 
 
-def lead_create(*, actor: User, data: dict[str, Any], allow_duplicate: bool = False) -> Lead:
+def _default_reason(actor: User, owner: User | None) -> str:
+    if owner is None:
+        return _("Put in the public pool by %(actor)s when created") % {"actor": actor.label}
+    if owner.pk == actor.pk:
+        return _("Entered by the owner, %(user)s") % {"user": owner.label}
+    return _("Chosen by %(actor)s when created → %(user)s") % {
+        "actor": actor.label,
+        "user": owner.label,
+    }
+
+
+def lead_create(
+    *,
+    actor: User,
+    data: dict[str, Any],
+    allow_duplicate: bool = False,
+    assign: bool | None = None,
+) -> Lead:
     """Create a lead.
 
     ``data``: model fields by name (``source`` as a code or 中文 name, ``owner_id`` or
@@ -92,19 +113,55 @@ def lead_create(*, actor: User, data: dict[str, Any], allow_duplicate: bool = Fa
     stored as entered plus E.164, e-mail lower-cased for matching; a bad value is a
     ValidationFailed naming the field. Same phone / e-mail as a lead or contact →
     DuplicateRecord unless ``allow_duplicate``.
+
+    Owner (see docs/user-guide.md, "Assignment rules"):
+
+    - ``owner`` / ``owner_id`` given: that owner, the rules are not consulted (``assign``
+      True together with an owner is a ValidationFailed).
+    - ``assign`` True: the assignment rules decide (their fallback when none matches),
+      whoever the actor is and without needing ``transfer``.
+    - ``assign`` None (API, imports, integrations): the rules decide when at least one
+      rule is active, otherwise the actor owns the lead.
+    - ``assign`` False (a salesperson's own entry in the UI): the actor owns the lead.
+
+    ``assigned_reason`` says why (the rule and method for routed leads). The score comes
+    from the scoring rules while any is active (a typed-in score is then refused).
     """
     permissions.require(actor, "lead", "create")
-    cleaned = _clean(data, None)
-    owner = common.resolve_owner(
-        actor=actor, entity_key="lead", data=data, current_owner_id=common.KEEP
+    explicit_owner = "owner" in data or "owner_id" in data
+    if assign and explicit_owner:
+        raise ValidationFailed(
+            [FieldError("owner_id", _("Give an owner or assign by the rules, not both."))]
+        )
+    errors: list[FieldError] = []
+    scoring.check_manual_score(data, errors)
+    cleaned = _clean(data, None, errors)
+    route = bool(assign) or (assign is None and not explicit_owner and assignment.routing_enabled())
+    owner = (
+        None
+        if route
+        else common.resolve_owner(
+            actor=actor, entity_key="lead", data=data, current_owner_id=common.KEEP
+        )
     )
     common.check_duplicate(
         actor=actor, values=cleaned, exclude=None, allow_duplicate=allow_duplicate
     )
     lead = Lead(**cleaned, owner=owner, created_by=actor)
-    common.create(
-        actor=actor, entity_key="lead", obj=lead, audit_fields=LEAD_AUDIT, event=LEAD_CREATED
-    )
+    scoring.apply(lead, followups=0)
+    with transaction.atomic():
+        decision = None
+        if route:
+            decision = assignment.decide(lead=lead, creator=actor)
+            lead.owner_id = decision.owner_id
+            lead.assigned_reason = decision.reason
+        elif not cleaned.get("assigned_reason"):
+            lead.assigned_reason = _default_reason(actor, owner)
+        common.create(
+            actor=actor, entity_key="lead", obj=lead, audit_fields=LEAD_AUDIT, event=LEAD_CREATED
+        )
+        if decision is not None:
+            assignment.record_assignment(actor=actor, lead=lead, assignment=decision)
     return lead
 
 
@@ -119,7 +176,9 @@ def lead_update(
     lead = permissions.get_for_user(actor, "lead", lead.pk, "edit")
     if lead.status == Lead.Status.CONVERTED and set(data) - {"notes", "tags"}:
         raise Conflict(_("This lead has been converted; change the account or contact instead."))
-    cleaned = _clean(data, lead)
+    errors: list[FieldError] = []
+    scoring.check_manual_score(data, errors)
+    cleaned = _clean(data, lead, errors)
     owner = common.resolve_owner(
         actor=actor, entity_key="lead", data=data, current_owner_id=lead.owner_id
     )
@@ -133,6 +192,14 @@ def lead_update(
     if changed:
         common.check_duplicate(
             actor=actor, values=changed, exclude=("lead", lead.pk), allow_duplicate=allow_duplicate
+        )
+    # The score follows the changed values; it is audited with them.
+    probe = copy.copy(lead)
+    for name, value in cleaned.items():
+        setattr(probe, name, value)
+    if scoring.apply(probe):
+        cleaned.update(
+            score=probe.score, score_reasons=probe.score_reasons, score_due_at=probe.score_due_at
         )
     common.update(
         actor=actor,
@@ -152,9 +219,22 @@ def lead_delete(*, actor: User, lead: Lead) -> None:
 
 
 def lead_transfer(*, actor: User, records: Iterable[Lead | int], to_user: User | None) -> int:
-    """Hand leads over to ``to_user`` (None: release to the public pool); audited."""
+    """Hand leads over to ``to_user`` (None: release to the public pool); audited.
+    The moved leads' ``assigned_reason`` says who handed them over."""
+    if to_user is None:
+        reason = _("Put in the public pool by %(actor)s") % {"actor": actor.label}
+    else:
+        reason = _("Transferred by %(actor)s → %(user)s") % {
+            "actor": actor.label,
+            "user": to_user.label,
+        }
     return common.transfer(
-        actor=actor, entity_key="lead", records=records, to_user=to_user, event=LEAD_TRANSFERRED
+        actor=actor,
+        entity_key="lead",
+        records=records,
+        to_user=to_user,
+        event=LEAD_TRANSFERRED,
+        also_set={"assigned_reason": reason},
     )
 
 
@@ -230,12 +310,16 @@ def lead_convert(
         lead.converted_at = timezone.now()
         lead.converted_account = account
         lead.converted_contact = contact
+        scoring.apply(lead)
         lead.save(
             update_fields=[
                 "status",
                 "converted_at",
                 "converted_account",
                 "converted_contact",
+                "score",
+                "score_reasons",
+                "score_due_at",
                 "updated_at",
             ]
         )
@@ -284,8 +368,9 @@ def lead_convert(
 
 
 def lead_mark_contacted(*, lead: Lead, at: dt.datetime, actor: User | None = None) -> None:
-    """A follow-up happened at ``at``: move last-contacted forward and a new lead to
-    'contacted'. Called by the activities app inside the follow-up's transaction."""
+    """A follow-up happened at ``at``: move last-contacted forward, a new lead to
+    'contacted', and rescore it (the follow-up count changed). Called by the activities
+    app inside the follow-up's transaction (the follow-up is already saved)."""
     changes: dict[str, list[Any]] = {}
     if lead.last_contacted_at is None or at > lead.last_contacted_at:
         changes["last_contacted_at"] = [lead.last_contacted_at, at]
@@ -293,10 +378,16 @@ def lead_mark_contacted(*, lead: Lead, at: dt.datetime, actor: User | None = Non
     if lead.status == Lead.Status.NEW:
         changes["status"] = [lead.status, Lead.Status.CONTACTED]
         lead.status = Lead.Status.CONTACTED
-    if not changes:
+    rescored = scoring.apply(lead)
+    if not changes and not rescored:
         return
     Lead.objects.filter(pk=lead.pk).update(
-        last_contacted_at=lead.last_contacted_at, status=lead.status, updated_at=timezone.now()
+        last_contacted_at=lead.last_contacted_at,
+        status=lead.status,
+        score=lead.score,
+        score_reasons=lead.score_reasons,
+        score_due_at=lead.score_due_at,
+        updated_at=timezone.now(),
     )
     if "status" in changes:
         audit.record(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanxi.leads import views
+from guanxi.leads import rules_views, views
 
 app_name = "leads"
 urlpatterns = [
@@ -23,4 +23,29 @@ urlpatterns += [
     path("<int:pk>/claim/", views.lead_claim, name="claim"),
     path("<int:pk>/release/", views.lead_release, name="release"),
     path("<int:pk>/lock/", views.lead_lock, name="lock"),
+]
+
+urlpatterns += [
+    path("rules/assignment/", rules_views.assignment_rules, name="assignment_rules"),
+    path(
+        "rules/assignment/new/",
+        rules_views.assignment_rule_create,
+        name="assignment_rule_create",
+    ),
+    path(
+        "rules/assignment/<int:pk>/", rules_views.assignment_rule_edit, name="assignment_rule_edit"
+    ),
+    path(
+        "rules/assignment/<int:pk>/delete/",
+        rules_views.assignment_rule_delete,
+        name="assignment_rule_delete",
+    ),
+    path("rules/scoring/", rules_views.scoring_rules, name="scoring_rules"),
+    path("rules/scoring/new/", rules_views.scoring_rule_create, name="scoring_rule_create"),
+    path("rules/scoring/<int:pk>/", rules_views.scoring_rule_edit, name="scoring_rule_edit"),
+    path(
+        "rules/scoring/<int:pk>/delete/",
+        rules_views.scoring_rule_delete,
+        name="scoring_rule_delete",
+    ),
 ]

@@ -44,7 +44,7 @@ from guanxi.customers.views import (
     reveal,
 )
 from guanxi.identity.models import User as UserModel
-from guanxi.leads import dedup, pool, selectors, services
+from guanxi.leads import assignment, dedup, pool, scoring, selectors, services
 from guanxi.leads import handover as handover_services
 from guanxi.leads.forms import ConvertForm, LeadFilterForm, LeadForm, lead_initial
 from guanxi.leads.models import Lead, PoolRule
@@ -177,13 +177,21 @@ def lead_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "lead", "create")
     form = LeadForm(
-        request.POST or None, initial={"status": Lead.Status.NEW}, sources=selectors.source_list()
+        request.POST or None,
+        initial={"status": Lead.Status.NEW},
+        sources=selectors.source_list(),
+        score_computed=scoring.rules().active,
+        offer_rules=assignment.routing_enabled(),
     )
     duplicate = None
     if request.method == "POST" and form.is_valid():
         try:
+            # A salesperson's own entry stays theirs unless they ask for the rules.
             lead = services.lead_create(
-                actor=actor, data=form.service_data(), allow_duplicate=_allow_duplicate(request)
+                actor=actor,
+                data=form.service_data(),
+                allow_duplicate=_allow_duplicate(request),
+                assign=form.assign_by_rules(),
             )
         except DuplicateRecord as exc:
             duplicate = duplicate_info(actor, exc.duplicate)
@@ -192,8 +200,16 @@ def lead_create(request: HttpRequest) -> HttpResponse:
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, _("Lead “%(name)s” created.") % {"name": lead.name})
-            return redirect("leads:detail", pk=lead.pk)
+            if permissions.in_scope(actor, "lead", lead):
+                messages.success(request, _("Lead “%(name)s” created.") % {"name": lead.name})
+                return redirect("leads:detail", pk=lead.pk)
+            # Routed to someone outside the creator's scope: say where it went.
+            messages.success(
+                request,
+                _("Lead “%(name)s” created. %(reason)s")
+                % {"name": lead.name, "reason": lead.assigned_reason},
+            )
+            return redirect("leads:list")
     return _form_page(request, form, None, duplicate)
 
 
@@ -206,6 +222,7 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
         initial=lead_initial(lead),
         sources=selectors.source_list(active_only=False),
         custom=lead.custom,
+        score_computed=scoring.rules().active,
     )
     if lead.status == Lead.Status.CONVERTED:
         form.fields["status"].choices = Lead.Status.choices  # type: ignore[attr-defined]

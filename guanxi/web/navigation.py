@@ -6,6 +6,7 @@ An app registers its entries once, in ``AppConfig.ready``::
     register(NavItem("leads:list", _("Leads"), entity="lead", order=20))
 
 An entry shows for users who may ``view`` its entity (or for everyone when it names none).
+Entries with ``section="admin"`` are listed under the administrators' heading instead.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class NavItem:
     entity: str = ""
     order: int = 100
     admin_only: bool = False
+    section: str = "apps"
 
 
 _items: dict[str, NavItem] = {}
@@ -38,10 +40,12 @@ def register(item: NavItem) -> NavItem:
     return item
 
 
-def items_for(user: User, current_path: str) -> list[dict[str, Any]]:
-    """The registered entries ``user`` may open, with their URLs, in order."""
+def items_for(user: User, current_path: str, section: str = "apps") -> list[dict[str, Any]]:
+    """The registered entries of ``section`` ``user`` may open, with their URLs, in order."""
     out: list[dict[str, Any]] = []
     for item in sorted(_items.values(), key=lambda i: (i.order, i.url_name)):
+        if item.section != section:
+            continue
         if item.admin_only and not permissions.is_admin(user):
             continue
         if item.entity:
