@@ -19,7 +19,7 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanxi.core import custom_fields, permissions
+from guanxi.core import custom_fields, lists, permissions
 from guanxi.core import services as core_services
 from guanxi.core.errors import (
     DomainError,
@@ -40,6 +40,7 @@ from guanxi.customers.forms import (
 )
 from guanxi.customers.models import Account, Contact
 from guanxi.identity import selectors as identity_selectors
+from guanxi.web import lists as web_lists
 from guanxi.web.forms import apply_domain_errors, flash_domain_error
 
 if TYPE_CHECKING:
@@ -157,34 +158,41 @@ def _account_choices(actor: User, current: Account | None = None) -> list[Accoun
 def account_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "account", "view")
-    form = AccountFilterForm(request.GET or None)
-    params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    filters = {k: params.get(k) for k in ("tier", "lifecycle_stage", "city", "tag", "owner")}
-    args: dict[str, Any] = {
-        "actor": actor,
-        "q": params.get("q") or "",
-        "filters": filters,
-        "sort": params.get("sort") or "-created_at",
-    }
+    state = web_lists.list_state(request, "account")
+    form = AccountFilterForm(state.params or None)
+    params: dict[str, Any] = dict(form.cleaned_data) if form.is_valid() else {}
+    params.update({k: v for k, v in state.params.items() if k.startswith("custom.")})
+    q, filters = selectors.list_params(params, selectors.ACCOUNT_PARAMS)
     try:
-        page = selectors.account_list(**args, page=request.GET.get("page", 1))
+        page = selectors.account_list(
+            actor=actor,
+            q=q,
+            filters=filters,
+            sort=params.get("sort") or "-created_at",
+            page=request.GET.get("page", 1),
+        )
     except ValidationFailed as exc:
         flash_domain_error(request, exc)
         page = selectors.account_list(actor=actor)
-    tabs = [
-        ("", _("All")),
-        ("me", _("Mine")),
-        ("none", _("Public pool")),
-    ]
+    mask = permissions.masked_fields(actor, "account")
+    rows = lists.rows(
+        state.columns,
+        page.items,
+        lambda a: selectors.account_as_dict(actor=actor, account=a, mask=mask),
+    )
     return render(
         request,
         "customers/account_list.html",
         {
             "filters": form,
             "page": page,
-            "tabs": tabs,
-            "owner": request.GET.get("owner", ""),
+            "rows": rows,
+            "builtin_tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
+            "builtin_param": "owner",
+            "builtin_current": params.get("owner") or "",
+            "name_template": "customers/_account_name_cell.html",
             "can_create": permissions.can(actor, "account", "create"),
+            **web_lists.page_context(request, state, count=page.count, name_label=_("Name")),
         },
     )
 
@@ -324,13 +332,15 @@ def account_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "contact", "view")
-    form = ContactFilterForm(request.GET or None)
-    params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    filters = {k: params.get(k) for k in ("tag", "owner", "account")}
+    state = web_lists.list_state(request, "contact")
+    form = ContactFilterForm(state.params or None)
+    params: dict[str, Any] = dict(form.cleaned_data) if form.is_valid() else {}
+    params.update({k: v for k, v in state.params.items() if k.startswith("custom.")})
+    q, filters = selectors.list_params(params, selectors.CONTACT_PARAMS)
     try:
         page = selectors.contact_list(
             actor=actor,
-            q=params.get("q") or "",
+            q=q,
             filters=filters,
             sort=params.get("sort") or "-created_at",
             page=request.GET.get("page", 1),
@@ -339,7 +349,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         flash_domain_error(request, exc)
         page = selectors.contact_list(actor=actor)
     mask = permissions.masked_fields(actor, "contact")
-    rows = [(c, selectors.contact_as_dict(actor=actor, contact=c, mask=mask)) for c in page.items]
+    rows = lists.rows(
+        state.columns,
+        page.items,
+        lambda c: selectors.contact_as_dict(actor=actor, contact=c, mask=mask),
+    )
     return render(
         request,
         "customers/contact_list.html",
@@ -347,9 +361,12 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "filters": form,
             "page": page,
             "rows": rows,
-            "tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
-            "owner": request.GET.get("owner", ""),
+            "builtin_tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
+            "builtin_param": "owner",
+            "builtin_current": params.get("owner") or "",
+            "name_template": "customers/_contact_name_cell.html",
             "can_create": permissions.can(actor, "contact", "create"),
+            **web_lists.page_context(request, state, count=page.count, name_label=_("Full name")),
         },
     )
 

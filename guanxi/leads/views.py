@@ -6,7 +6,6 @@ Thin: reads through ``guanxi.leads.selectors``, writes through ``guanxi.leads.se
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -17,12 +16,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanxi.core import custom_fields, permissions
+from guanxi.core import custom_fields, lists, permissions
 from guanxi.core.errors import (
     Conflict,
     DomainError,
@@ -47,13 +45,14 @@ from guanxi.leads import dedup, pool, selectors, services
 from guanxi.leads import handover as handover_services
 from guanxi.leads.forms import ConvertForm, LeadFilterForm, LeadForm, lead_initial
 from guanxi.leads.models import Lead, PoolRule
+from guanxi.web import lists as web_lists
 from guanxi.web.forms import apply_domain_errors, flash_domain_error
 
 if TYPE_CHECKING:
     from guanxi.identity.models import User
 
-STALE_DAYS = 7
-# Built-in saved views (场景): query-string presets over the selector's filters.
+# Built-in views (场景): query-string presets over the selector's filters
+# (selectors.preset_filters); users add their own saved views next to them.
 VIEWS: list[tuple[str, Any]] = [
     ("", gettext_lazy("All")),
     ("mine", gettext_lazy("Mine")),
@@ -62,24 +61,6 @@ VIEWS: list[tuple[str, Any]] = [
     ("stale", gettext_lazy("No follow-up in 7 days")),
     ("pool", gettext_lazy("Public pool")),
 ]
-
-
-def preset_filters(view: str, actor: User) -> dict[str, Any]:
-    """The selector filters of a built-in saved view."""
-    if view == "mine":
-        return {"owner": "me"}
-    if view == "pool":
-        return {"owner": "none"}
-    if view == "department":
-        if actor.department_id is None:
-            return {"owner": "me"}
-        return {"owner__department": actor.department_id}
-    if view == "today":
-        return {"created_from": timezone.localdate()}
-    if view == "stale":
-        cutoff = timezone.now() - dt.timedelta(days=STALE_DAYS)
-        return {"last_contacted_at__lt": cutoff}
-    return {}
 
 
 def _get(actor: User, pk: Any, action: str = "view") -> Lead:
@@ -95,18 +76,16 @@ def _get(actor: User, pk: Any, action: str = "view") -> Lead:
 def lead_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "lead", "view")
+    state = web_lists.list_state(request, "lead")
     sources = selectors.source_list()
-    form = LeadFilterForm(request.GET or None, sources=sources)
-    params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    view = params.get("view") or ""
-    filters: dict[str, Any] = {
-        k: params.get(k) for k in ("status", "source", "city", "tag", "owner")
-    }
-    filters.update(preset_filters(view, actor))
+    form = LeadFilterForm(state.params or None, sources=sources)
+    params: dict[str, Any] = dict(form.cleaned_data) if form.is_valid() else {}
+    params.update(selectors.custom_params(state.params))
+    q, filters = selectors.lead_params(actor=actor, params=params)
     try:
         page = selectors.lead_list(
             actor=actor,
-            q=params.get("q") or "",
+            q=q,
             filters=filters,
             sort=params.get("sort") or "-created_at",
             page=request.GET.get("page", 1),
@@ -115,9 +94,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         flash_domain_error(request, exc)
         page = selectors.lead_list(actor=actor)
     mask = permissions.masked_fields(actor, "lead")
-    rows = [
-        (lead, selectors.lead_as_dict(actor=actor, lead=lead, mask=mask)) for lead in page.items
-    ]
+    rows = lists.rows(
+        state.columns,
+        page.items,
+        lambda lead: selectors.lead_as_dict(actor=actor, lead=lead, mask=mask),
+    )
     return render(
         request,
         "leads/list.html",
@@ -125,9 +106,12 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "filters": form,
             "page": page,
             "rows": rows,
-            "views": VIEWS,
-            "view": view,
+            "builtin_tabs": VIEWS,
+            "builtin_param": "view",
+            "builtin_current": params.get("view") or "",
+            "name_template": "leads/_name_cell.html",
             "can_create": permissions.can(actor, "lead", "create"),
+            **web_lists.page_context(request, state, count=page.count, name_label=_("Full name")),
         },
     )
 
