@@ -266,6 +266,7 @@ WHITENOISE_USE_FINDERS = True
 TRUST_X_FORWARDED_FOR = _env_bool("GUANXI_TRUST_X_FORWARDED_FOR", False)
 GUANXI_API_ROUTERS: list[str] = [
     "guanxi.core.api",
+    "guanxi.core.lists_api",
     "guanxi.leads.api",
     "guanxi.customers.api",
     "guanxi.activities.api",
