@@ -614,10 +614,18 @@ def bulk_undo(*, actor: User, operation_id: Any) -> BulkResult:
                 _apply_edit(actor, bulk_spec, change, rows, result, {}, expect=records)
         else:
             reverse = "remove_tags" if operation.action == "add_tags" else "add_tags"
+            # Each record once, with every tag it got (or lost): grouped by that set.
+            per_record: dict[int, list[str]] = {}
             for tag, tag_ids in operation.undo.get("tags", {}).items():
-                result.matched += len(tag_ids)
-                change = Change(action=reverse, tags=[tag])
-                ids = sorted(tag_ids)
+                for pk in tag_ids:
+                    per_record.setdefault(int(pk), []).append(tag)
+            groups: dict[tuple[str, ...], list[int]] = {}
+            for pk, tags in per_record.items():
+                groups.setdefault(tuple(tags), []).append(pk)
+            result.matched = len(per_record)
+            for tags, group_ids in groups.items():
+                change = Change(action=reverse, tags=list(tags))
+                ids = sorted(group_ids)
                 for start in range(0, len(ids), CHUNK):
                     chunk = ids[start : start + CHUNK]
                     allowed = _editable(actor, entity, chunk, result)

@@ -51,7 +51,9 @@ def test_private_view_is_visible_to_its_owner_only(sales: User, colleague: User)
         entity="lead",
         data={"name": "甲组视图", "query": {"status": "new"}, "columns": ["status", "mobile"]},
     )
-    assert [v.name for v in saved_views.list_context(actor=sales, entity="lead").views] == ["甲组视图"]
+    assert [v.name for v in saved_views.list_context(actor=sales, entity="lead").views] == [
+        "甲组视图"
+    ]
     assert saved_views.list_context(actor=colleague, entity="lead").views == []
     with pytest.raises(OutOfScope):
         saved_views.saved_view_get_for_user(actor=colleague, pk=view.pk)
@@ -102,9 +104,7 @@ def test_view_shared_with_roles(sales: User, manager: User) -> None:
         entity="lead",
         data={"name": "客服看", "visibility": "roles", "role_ids": [service_role.pk]},
     )
-    assert [v.id for v in saved_views.list_context(actor=service, entity="lead").views] == [
-        view.pk
-    ]
+    assert [v.id for v in saved_views.list_context(actor=service, entity="lead").views] == [view.pk]
     assert saved_views.list_context(actor=sales, entity="lead").views == []
     with pytest.raises(ValidationFailed) as exc:
         saved_views.saved_view_create(
