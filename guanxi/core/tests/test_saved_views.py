@@ -198,7 +198,7 @@ def test_columns_are_remembered_and_masked_values_stay_masked(sales: User) -> No
     assert "13812345678" not in body and "138****5678" in body
     response = client.post(reverse("web:columns", args=["lead"]), {"columns": ["bogus"]})
     assert response.status_code == 302  # flashed error, nothing saved
-    assert [c.key for c in client.get(reverse("leads:list")).context["columns"]][0] == (
+    assert next(c.key for c in client.get(reverse("leads:list")).context["columns"]) == (
         "custom.budget"
     )
 
