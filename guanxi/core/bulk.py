@@ -620,11 +620,11 @@ def bulk_undo(*, actor: User, operation_id: Any) -> BulkResult:
                 for pk in tag_ids:
                     per_record.setdefault(int(pk), []).append(tag)
             groups: dict[tuple[str, ...], list[int]] = {}
-            for pk, tags in per_record.items():
-                groups.setdefault(tuple(tags), []).append(pk)
+            for pk, record_tags in per_record.items():
+                groups.setdefault(tuple(record_tags), []).append(pk)
             result.matched = len(per_record)
-            for tags, group_ids in groups.items():
-                change = Change(action=reverse, tags=list(tags))
+            for group_tags, group_ids in groups.items():
+                change = Change(action=reverse, tags=list(group_tags))
                 ids = sorted(group_ids)
                 for start in range(0, len(ids), CHUNK):
                     chunk = ids[start : start + CHUNK]

@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
@@ -46,7 +47,7 @@ from guanxi.web.forms import apply_domain_errors, flash_domain_error
 if TYPE_CHECKING:
     from guanxi.identity.models import User
 
-PICKER_SIZE = 200
+AUTOCOMPLETE_SIZE = 10
 
 
 def actor_of(request: HttpRequest) -> User:
@@ -142,13 +143,34 @@ def _transfer(
     return redirect(listing)
 
 
-def _account_choices(actor: User, current: Account | None = None) -> list[Account]:
-    if not permissions.can(actor, "account", "view"):
-        return [current] if current is not None else []
-    accounts = list(selectors.account_list(actor=actor, sort="name", page_size=PICKER_SIZE).items)
-    if current is not None and all(a.pk != current.pk for a in accounts):
-        accounts.insert(0, current)
-    return accounts
+def picked_account(
+    request: HttpRequest, actor: User, name: str, current: Account | None
+) -> Account | None:
+    """The account an account picker holds: the posted one (if in scope) or ``current``,
+    so a re-shown form keeps its name. Never a list of accounts."""
+    if request.method != "POST":
+        return current
+    raw = request.POST.get(name)
+    if not raw:
+        return None
+    if current is not None and str(current.pk) == raw:
+        return current
+    try:
+        return selectors.account_get_for_user(actor=actor, pk=raw)
+    except (OutOfScope, NotPermitted):
+        return None
+
+
+@login_required
+def account_autocomplete(request: HttpRequest) -> HttpResponse:
+    """Type-ahead suggestions (htmx): accounts in scope by name, pinyin or initials."""
+    actor = actor_of(request)
+    q = (request.GET.get("account_q") or request.GET.get("q") or "").strip()
+    accounts = selectors.account_suggestions(actor=actor, q=q, limit=AUTOCOMPLETE_SIZE)
+    # Rendered without the request: a partial needs no context processors (no queries).
+    return HttpResponse(
+        render_to_string("customers/_account_options.html", {"accounts": accounts, "q": q})
+    )
 
 
 # --- Accounts ---------------------------------------------------------------------------
@@ -240,8 +262,9 @@ def _account_form_page(
 def account_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "account", "create")
-    parents = _account_choices(actor)
-    form = AccountForm(request.POST or None, parents=parents)
+    form = AccountForm(
+        request.POST or None, parent=picked_account(request, actor, "parent_id", None)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             account = services.account_create(actor=actor, data=form.service_data())
@@ -277,10 +300,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     initial["tags"] = ", ".join(account.tags or [])
     initial["parent_id"] = account.parent_id
-    parents = [a for a in _account_choices(actor, account.parent) if a.pk != account.pk]
-    form = AccountForm(
-        request.POST or None, initial=initial, parents=parents, custom=account.custom
-    )
+    parent = picked_account(request, actor, "parent_id", account.parent)
+    form = AccountForm(request.POST or None, initial=initial, parent=parent, custom=account.custom)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update(
@@ -457,7 +478,9 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         else:
             initial["account_id"] = current.pk
     form = ContactForm(
-        request.POST or None, initial=initial, accounts=_account_choices(actor, current)
+        request.POST or None,
+        initial=initial,
+        account=picked_account(request, actor, "account_id", current),
     )
     duplicate = None
     if request.method == "POST" and form.is_valid():
@@ -505,7 +528,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(
         request.POST or None,
         initial=initial,
-        accounts=_account_choices(actor, contact.account),
+        account=picked_account(request, actor, "account_id", contact.account),
         custom=contact.custom,
     )
     duplicate = None

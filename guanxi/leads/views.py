@@ -29,13 +29,13 @@ from guanxi.core.errors import (
     OutOfScope,
     ValidationFailed,
 )
-from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.forms import TransferForm, apply_errors
 from guanxi.customers.views import (
     activity_context,
     actor_of,
     duplicate_info,
     masked_context,
+    picked_account,
     record_history,
     require_can,
     reveal,
@@ -279,17 +279,9 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
     """The convert dialog: pick an account or create one from the company, then convert."""
     actor = actor_of(request)
     lead = _get(actor, pk)
-    account_q = request.GET.get("account_q", lead.company)
-    accounts = (
-        list(
-            customer_selectors.account_list(
-                actor=actor, q=account_q, sort="name", page_size=50
-            ).items
-        )
-        if permissions.can(actor, "account", "view")
-        else []
+    form = ConvertForm(
+        request.POST or None, account=picked_account(request, actor, "account_id", None)
     )
-    form = ConvertForm(request.POST or None, accounts=accounts)
     error = ""
     duplicate = None
     status = 200
@@ -329,7 +321,6 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "lead": lead,
             "form": form,
-            "account_q": account_q,
             "error": error,
             "duplicate": duplicate,
             "can_override": permissions.can(actor, "contact", "create"),
