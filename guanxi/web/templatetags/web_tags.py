@@ -73,8 +73,17 @@ def audit_changes(changes: Any, entity_key: str = "") -> list[tuple[str, str, st
     if not isinstance(changes, dict):
         return rows
     model = _model_for(entity_key) if entity_key else None
+    custom = {}
+    if model is not None and any(str(k).startswith("custom.") for k in changes):
+        from guanxi.core import custom_fields
+
+        custom = {d.key: d.label() for d in custom_fields.definitions(entity_key)}
     for field, change in changes.items():
-        label = _field_label(model, str(field))
+        name = str(field)
+        if name.startswith("custom.") and name[7:] in custom:
+            label = custom[name[7:]]
+        else:
+            label = _field_label(model, name)
         if isinstance(change, list | tuple) and len(change) == 2:
             rows.append((label, _text(change[0]), _text(change[1])))
         else:
