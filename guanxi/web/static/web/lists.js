@@ -12,7 +12,7 @@
     if (!counter) { return; }
     var all = document.querySelector("[data-bulk-all]");
     var n = rowChecks().filter(function (c) { return c.checked; }).length;
-    var text = counter.getAttribute("data-template").replace("%(n)s", String(n));
+    var text = counter.getAttribute("data-template").replace("__N__", String(n));
     counter.textContent = all && all.checked ? all.parentNode.textContent.trim() : text;
     var none = n === 0 && !(all && all.checked);
     document.querySelectorAll("[data-bulk-action]").forEach(function (b) { b.disabled = none; });
