@@ -83,7 +83,15 @@ class ListContext:
     columns: list[str]
     default_view_id: int | None
     can_share: bool
-    role_choices: list[tuple[int, str]] = dataclasses.field(default_factory=list)
+    # (id, Chinese name, English name): labelled in the viewer's language when shown.
+    roles: list[tuple[int, str, str]] = dataclasses.field(default_factory=list)
+
+    @property
+    def role_choices(self) -> list[tuple[int, str]]:
+        from django.utils.translation import get_language
+
+        english = (get_language() or "").startswith("en")
+        return [(pk, (en if english and en else zh)) for pk, zh, en in self.roles]
 
     def view(self, pk: Any) -> ViewInfo | None:
         try:
@@ -188,11 +196,11 @@ def _load_contexts(actor: User) -> dict[str, ListContext]:
     entities = lists.entities()
     prefs = {p.entity: p for p in ListPreference.objects.filter(user=actor, entity__in=entities)}
     sharing = can_share(actor)
-    role_choices: list[tuple[int, str]] = []
+    roles: list[tuple[int, str, str]] = []
     if sharing:
         from guanxi.identity.models import Role
 
-        role_choices = [(r.pk, r.name()) for r in Role.objects.order_by("id")]
+        roles = list(Role.objects.order_by("id").values_list("id", "name_zh", "name_en"))
     views = _view_infos(actor, entities)
     contexts: dict[str, ListContext] = {}
     for entity in entities:
@@ -206,7 +214,7 @@ def _load_contexts(actor: User) -> dict[str, ListContext]:
             columns=list(pref.columns) if pref else [],
             default_view_id=default_id,
             can_share=sharing,
-            role_choices=role_choices,
+            roles=roles,
         )
     return contexts
 
