@@ -4,56 +4,64 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core import lists
-from guanxi.core.lists import Column, choice, owner, tags, text, when
+from guanxi.core.lists import Column, choice, detail_url, esc, owner, tag_spans, tags, text, when
 
 
-def _lifecycle(obj: Any, data: dict[str, Any]) -> SafeString:
-    return format_html('<span class="tag">{}</span>', obj.get_lifecycle_stage_display())
+def _lifecycle(obj: Any, data: dict[str, Any]) -> str:
+    return f'<span class="tag">{esc(obj.get_lifecycle_stage_display())}</span>'
 
 
-def _parent(obj: Any, data: dict[str, Any]) -> SafeString:
+def _special(special: str) -> str:
+    """客户特殊要求 next to the account's name, so it is never missed."""
+    if not special:
+        return ""
+    short = special if len(special) <= 40 else special[:39] + "…"
+    label = esc(gettext("Special requirements"))
+    return f'<span class="special-inline" title="{esc(special)}">⚠ {label}: {esc(short)}</span>'
+
+
+def _account_link(pk: Any, name: Any) -> str:
+    return f'<a href="{detail_url("customers:account_detail", pk)}">{esc(name)}</a>'
+
+
+def _parent(obj: Any, data: dict[str, Any]) -> str:
     parent = data.get("parent")
-    if not parent:
-        return format_html("{}", lists.DASH)
-    return format_html(
-        '<a href="{}">{}</a>',
-        reverse("customers:account_detail", args=[parent["id"]]),
-        parent["name"],
-    )
+    return _account_link(parent["id"], parent["name"]) if parent else lists.DASH
 
 
-def _account(obj: Any, data: dict[str, Any]) -> SafeString:
-    """The account, with its special requirements (客户特殊要求) so they are never missed."""
+def _account(obj: Any, data: dict[str, Any]) -> str:
+    """The contact's account, with its special requirements."""
     account = obj.account if obj.account_id else None
     if account is None:
-        return format_html("{}", lists.DASH)
-    special = account.special_requirements
-    return format_html(
-        '<a href="{}">{}</a>{}',
-        reverse("customers:account_detail", args=[account.pk]),
-        account.name,
-        format_html(
-            '<span class="special-inline" title="{}">⚠ {}: {}</span>',
-            special,
-            _("Special requirements"),
-            special if len(special) <= 40 else special[:39] + "…",
-        )
-        if special
-        else "",
-    )
+        return lists.DASH
+    return _account_link(account.pk, account.name) + _special(account.special_requirements)
 
 
 def _yes_no(name: str) -> lists.Render:
-    def render(obj: Any, data: dict[str, Any]) -> SafeString:
-        return format_html("{}", _("Yes") if data.get(name) else _("No"))
+    def render(obj: Any, data: dict[str, Any]) -> str:
+        return esc(gettext("Yes") if data.get(name) else gettext("No"))
 
     return render
+
+
+def _account_name(obj: Any, data: dict[str, Any]) -> str:
+    spans = tag_spans(obj.tags)
+    return (
+        _account_link(obj.pk, obj.name)
+        + (f" {spans}" if spans else "")
+        + _special(obj.special_requirements)
+    )
+
+
+def _contact_name(obj: Any, data: dict[str, Any]) -> str:
+    link = f'<a href="{detail_url("customers:contact_detail", obj.pk)}">{esc(data.get("name"))}</a>'
+    if obj.is_primary:
+        return f'{link} <span class="tag tag-ok">{esc(gettext("Primary"))}</span>'
+    return link
 
 
 ACCOUNT_LIST = lists.register(
@@ -78,6 +86,8 @@ ACCOUNT_LIST = lists.register(
         default_columns=["tier", "lifecycle_stage", "industry", "city", "owner"],
         query_keys={"q", "tier", "lifecycle_stage", "city", "tag", "sort", "owner"},
         url_name="customers:account_list",
+        name_cell=_account_name,
+        name_label=_("Name"),
     )
 )
 
@@ -103,5 +113,7 @@ CONTACT_LIST = lists.register(
         default_columns=["account", "title", "mobile", "email", "owner", "last_contacted_at"],
         query_keys={"q", "tag", "sort", "owner", "account"},
         url_name="customers:contact_list",
+        name_cell=_contact_name,
+        name_label=_("Full name"),
     )
 )

@@ -198,9 +198,11 @@ def account_list(request: HttpRequest) -> HttpResponse:
         page = selectors.account_list(actor=actor)
     mask = permissions.masked_fields(actor, "account")
     rows = lists.rows(
+        "account",
         state.columns,
         page.items,
         lambda a: selectors.account_as_dict(actor=actor, account=a, mask=mask),
+        selectable=web_lists.can_bulk(actor, "account"),
     )
     return render(
         request,
@@ -212,9 +214,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
             "builtin_tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
             "builtin_param": "owner",
             "builtin_current": params.get("owner") or "",
-            "name_template": "customers/_account_name_cell.html",
             "can_create": permissions.can(actor, "account", "create"),
-            **web_lists.page_context(request, state, count=page.count, name_label=_("Name")),
+            **web_lists.page_context(request, state, count=page.count),
         },
     )
 
@@ -371,9 +372,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         page = selectors.contact_list(actor=actor)
     mask = permissions.masked_fields(actor, "contact")
     rows = lists.rows(
+        "contact",
         state.columns,
         page.items,
         lambda c: selectors.contact_as_dict(actor=actor, contact=c, mask=mask),
+        selectable=web_lists.can_bulk(actor, "contact"),
     )
     return render(
         request,
@@ -385,9 +388,8 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "builtin_tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
             "builtin_param": "owner",
             "builtin_current": params.get("owner") or "",
-            "name_template": "customers/_contact_name_cell.html",
             "can_create": permissions.can(actor, "contact", "create"),
-            **web_lists.page_context(request, state, count=page.count, name_label=_("Full name")),
+            **web_lists.page_context(request, state, count=page.count),
         },
     )
 

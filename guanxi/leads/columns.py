@@ -4,22 +4,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils.html import format_html
-from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core import lists
-from guanxi.core.lists import Column, owner, tags, text, when
+from guanxi.core.lists import Column, detail_url, esc, owner, tag_spans, tags, text, when
 
 
-def _status(obj: Any, data: dict[str, Any]) -> SafeString:
-    return format_html(
-        '<span class="tag status-{}">{}</span>', obj.status, obj.get_status_display()
-    )
+def _status(obj: Any, data: dict[str, Any]) -> str:
+    return f'<span class="tag status-{esc(obj.status)}">{esc(obj.get_status_display())}</span>'
 
 
-def _source(obj: Any, data: dict[str, Any]) -> SafeString:
-    return format_html("{}", data.get("source_name") or lists.DASH)
+def _source(obj: Any, data: dict[str, Any]) -> str:
+    name = data.get("source_name")
+    return esc(name) if name else lists.DASH
+
+
+def _name(obj: Any, data: dict[str, Any]) -> str:
+    spans = tag_spans(data.get("tags"))
+    link = f'<a href="{detail_url("leads:detail", obj.pk)}">{esc(data.get("name"))}</a>'
+    return f"{link} {spans}" if spans else link
 
 
 LEAD_LIST = lists.register(
@@ -58,5 +61,7 @@ LEAD_LIST = lists.register(
         ],
         query_keys={"q", "status", "source", "city", "tag", "sort", "owner", "view"},
         url_name="leads:list",
+        name_cell=_name,
+        name_label=_("Full name"),
     )
 )

@@ -95,9 +95,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         page = selectors.lead_list(actor=actor)
     mask = permissions.masked_fields(actor, "lead")
     rows = lists.rows(
+        "lead",
         state.columns,
         page.items,
         lambda lead: selectors.lead_as_dict(actor=actor, lead=lead, mask=mask),
+        selectable=web_lists.can_bulk(actor, "lead"),
     )
     return render(
         request,
@@ -109,9 +111,8 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "builtin_tabs": VIEWS,
             "builtin_param": "view",
             "builtin_current": params.get("view") or "",
-            "name_template": "leads/_name_cell.html",
             "can_create": permissions.can(actor, "lead", "create"),
-            **web_lists.page_context(request, state, count=page.count, name_label=_("Full name")),
+            **web_lists.page_context(request, state, count=page.count),
         },
     )
 

@@ -83,9 +83,21 @@ def list_state(request: HttpRequest, entity: str) -> ListState:
     return ListState(entity, ctx, view, params, lists.resolve(entity, chosen))
 
 
-def page_context(
-    request: HttpRequest, state: ListState, *, count: int, name_label: str
-) -> dict[str, Any]:
+BULK_ACTIONS = (
+    ("edit", "edit"),
+    ("add_tags", "edit"),
+    ("remove_tags", "edit"),
+    ("transfer", "transfer"),
+    ("delete", "delete"),
+)
+
+
+def can_bulk(actor: User, entity: str) -> bool:
+    """Whether the list offers row selection (some bulk action is permitted at all)."""
+    return any(permissions.can(actor, entity, needs) for _action, needs in BULK_ACTIONS)
+
+
+def page_context(request: HttpRequest, state: ListState, *, count: int) -> dict[str, Any]:
     """Template context for the shared list parts (views, columns, bulk bar)."""
     actor = _actor(request)
     chosen = state.column_keys
@@ -111,7 +123,7 @@ def page_context(
         "entity": state.entity,
         "columns": state.columns,
         "column_choices": [(c, c.key in chosen) for c in ordered],
-        "name_label": name_label,
+        "name_label": lists.spec(state.entity).name_label,
         "saved_views": state.ctx.views,
         "own_views": [v for v in state.ctx.views if v.mine],
         "current_view": state.view,
