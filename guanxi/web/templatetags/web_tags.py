@@ -22,6 +22,7 @@ EXTRA_ENTITY_LABELS: dict[str, Any] = {
     "role": gettext_lazy("Roles"),
     "api_token": gettext_lazy("API tokens"),
     "custom_field": gettext_lazy("Custom fields"),
+    "saved_view": gettext_lazy("Saved views"),
 }
 
 
@@ -44,7 +45,7 @@ def _model_for(entity_key: str) -> type[models.Model] | None:
         return permissions.entity(entity_key).model
     except KeyError:
         pass
-    from guanxi.core.models import CustomField
+    from guanxi.core.models import CustomField, SavedView
     from guanxi.identity.models import ApiToken, Department, Role
 
     extra: dict[str, type[models.Model]] = {
@@ -52,6 +53,7 @@ def _model_for(entity_key: str) -> type[models.Model] | None:
         "role": Role,
         "api_token": ApiToken,
         "custom_field": CustomField,
+        "saved_view": SavedView,
     }
     return extra.get(entity_key)
 
