@@ -69,3 +69,24 @@ def test_saved_view_with_columns_and_bulk_tags(page: Any, live_server: Any) -> N
     with page.expect_navigation():
         page.click(".undo-bar button")
     assert not Lead.objects.exclude(tags=[]).exists()
+
+
+def test_bulk_edit_a_field_for_all_matching(page: Any, live_server: Any) -> None:
+    manager = factories.user("manager", username="wangjl", password="Boss-pass-123")
+    leads = [crm_factories.lead(manager, city="杭州") for _ in range(3)]
+    other = crm_factories.lead(manager, city="南京")
+    base = live_server.url
+    login(page, base, "wangjl", "Boss-pass-123")
+    page.goto(f"{base}/leads/?view=&city=杭州&page=1")
+    page.locator("[data-select-page]").check()
+    page.click("button[data-bulk-action][value=edit]")
+    page.wait_for_url("**/lists/lead/bulk/")
+    page.select_option("[data-bulk-field]", "status")
+    page.select_option("#bulk-value-status", "qualified")
+    assert page.locator("#bulk-value-city").is_disabled()  # only the chosen field's value posts
+    page.click("form.bulk-confirm button.primary")
+    page.wait_for_url("**/leads/?*")
+    assert {x.status for x in Lead.objects.filter(pk__in=[x.pk for x in leads])} == {"qualified"}
+    other.refresh_from_db()
+    assert other.status == "new"
+    assert "已更新 3 条" in page.inner_text(".messages")
