@@ -267,6 +267,7 @@ WHITENOISE_USE_FINDERS = True
 TRUST_X_FORWARDED_FOR = _env_bool("GUANXI_TRUST_X_FORWARDED_FOR", False)
 GUANXI_API_ROUTERS: list[str] = [
     "guanxi.core.api",
+    "guanxi.core.lists_api",
     "guanxi.leads.api",
     "guanxi.leads.rules_api",
     "guanxi.customers.api",

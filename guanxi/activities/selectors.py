@@ -362,8 +362,17 @@ def _task_items(qs: QuerySet[Task]) -> Iterator[TimelineItem]:
 def _audit_items(
     qs: QuerySet[AuditEvent], *, actor: User, entity_key: str
 ) -> Iterator[TimelineItem]:
+    from guanxi.core.audit_labels import label_changes
+
     mask = permissions.masked_fields(actor, entity_key)
-    for e in qs:
+    events = list(qs)
+    # Masked first, then ids and choice values as names: one query per kind, not per entry.
+    labelled = label_changes(
+        actor=actor,
+        entity_key=entity_key,
+        changes_list=[permissions.mask_changes(actor, entity_key, e.changes, mask) for e in events],
+    )
+    for e, changes in zip(events, labelled, strict=True):
         kind = _AUDIT_KIND.get(e.action, "other")  # type: ignore[call-overload]
         yield TimelineItem(
             kind=kind,
@@ -371,7 +380,7 @@ def _audit_items(
             at=e.created_at,
             actor=e.actor_label,
             title=str(e.get_action_display()),
-            changes=permissions.mask_changes(actor, entity_key, e.changes, mask),
+            changes=changes,
             id=e.pk,
         )
 

@@ -144,6 +144,11 @@ def _coerce(field: CustomField, value: Any) -> Any:
     return value
 
 
+def coerce(field: CustomField, value: Any) -> Any:
+    """One value of ``field`` as stored (raises ValueError with a user-facing message)."""
+    return _coerce(field, value)
+
+
 def validate(
     entity: str,
     data: dict[str, Any] | None,

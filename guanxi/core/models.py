@@ -199,3 +199,114 @@ class Note(OwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class SavedView(TimeStampedModel):
+    """A named list view (场景) of an entity: filters + sort (``query``) and columns.
+
+    Private to its owner, or shared with everyone or with chosen roles. Sharing never
+    widens what anyone sees: each viewer's list is still cut to their own data scope.
+    """
+
+    class Visibility(models.TextChoices):
+        PRIVATE = "private", _("Only me")
+        EVERYONE = "everyone", _("Everyone")
+        ROLES = "roles", _("Chosen roles")
+
+    entity = models.CharField(_("entity"), max_length=40)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        on_delete=models.CASCADE,
+        related_name="saved_views",
+    )
+    name = models.CharField(_("name"), max_length=60)
+    # The list's query-string parameters ({"status": "new", "sort": "-score", ...}).
+    query = models.JSONField(_("filters and sort"), default=dict, blank=True)
+    # Column keys in display order; empty: the viewer's own columns.
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    visibility = models.CharField(
+        _("shared with"), max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE
+    )
+    roles = models.ManyToManyField(
+        "identity.Role", verbose_name=_("roles"), blank=True, related_name="+"
+    )
+    position = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("saved view")
+        verbose_name_plural = _("saved views")
+        indexes = [
+            models.Index(fields=["entity", "owner"], name="savedview_owner_idx"),
+            models.Index(fields=["entity", "visibility"], name="savedview_shared_idx"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entity", "owner", "name"], name="savedview_owner_name_uniq"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ListPreference(models.Model):
+    """One user's list settings for one entity: chosen columns and default view."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="list_preferences"
+    )
+    entity = models.CharField(_("entity"), max_length=40)
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    default_view = models.ForeignKey(
+        SavedView,
+        verbose_name=_("default view"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("list preference")
+        verbose_name_plural = _("list preferences")
+        constraints = [
+            models.UniqueConstraint(fields=["user", "entity"], name="listpref_user_entity_uniq")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user_id}:{self.entity}"
+
+
+class BulkOperation(models.Model):
+    """A bulk change made from a list, kept so that tag and field edits can be undone.
+
+    ``undo`` holds what reverting needs: the field and each record's previous value, or
+    the records a tag was added to / removed from.
+    """
+
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("actor"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    entity = models.CharField(_("entity"), max_length=40)
+    action = models.CharField(_("action"), max_length=20)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    updated = models.PositiveIntegerField(_("updated"), default=0)
+    skipped = models.JSONField(_("skipped"), default=dict, blank=True)
+    undo = models.JSONField(_("undo data"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("bulk operation")
+        verbose_name_plural = _("bulk operations")
+
+    def __str__(self) -> str:
+        return f"{self.entity} {self.action} #{self.pk}"

@@ -10,6 +10,7 @@ from ninja.responses import Status
 
 from guanxi.api.auth import actor
 from guanxi.core import permissions
+from guanxi.core.lists_api import BulkIn, BulkOut, run_bulk
 from guanxi.customers import selectors, services
 from guanxi.customers.schemas import (
     AccountFilter,
@@ -93,6 +94,12 @@ def account_transfer(request: HttpRequest, payload: TransferIn) -> dict[str, int
     return {"transferred": moved}
 
 
+@router.post("/accounts/bulk", response=BulkOut, summary="Bulk edit / tag / transfer / delete")
+def account_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
+    """Like ``POST /leads/bulk``; accounts that still have contacts are not deleted."""
+    return run_bulk(request, "account", payload)
+
+
 # --- Contacts ---------------------------------------------------------------------------
 
 
@@ -156,6 +163,12 @@ def contact_delete(request: HttpRequest, contact_id: int) -> Status[None]:
     contact = selectors.contact_get_for_user(actor=caller, pk=contact_id, action="delete")
     services.contact_delete(actor=caller, contact=contact)
     return Status(204, None)
+
+
+@router.post("/contacts/bulk", response=BulkOut, summary="Bulk edit / tag / transfer / delete")
+def contact_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
+    """Like ``POST /leads/bulk``."""
+    return run_bulk(request, "contact", payload)
 
 
 @router.post("/contacts/transfer", response=TransferOut)

@@ -8,6 +8,9 @@ class CustomersConfig(AppConfig):
     verbose_name = _("Customers")
 
     def ready(self) -> None:
+        # Registers the list columns and bulk actions of this app's lists.
+        from guanxi.customers import bulk as _bulk  # noqa: F401
+        from guanxi.customers import columns as _columns  # noqa: F401
         from guanxi.customers import entities
         from guanxi.identity.services import register_owned_counter
 

@@ -143,6 +143,11 @@ def _clean_value(name: str, spec: FieldSpec, value: Any) -> Any:
     raise AssertionError(f"unknown spec for {name}")
 
 
+def clean_field(name: str, spec: FieldSpec, value: Any) -> Any:
+    """One field's value cleaned by its spec (bulk edits); ValueError with a message."""
+    return _clean_value(name, spec, value)
+
+
 def clean(
     data: dict[str, Any],
     spec: dict[str, FieldSpec],

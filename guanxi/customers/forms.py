@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core import custom_fields
@@ -41,6 +42,48 @@ def datetime_field(label: Any) -> forms.DateTimeField:
     return forms.DateTimeField(
         label=label, required=False, widget=DateTimeLocal(), input_formats=DATETIME_FORMATS
     )
+
+
+class AccountPicker(forms.Widget):
+    """Type-ahead account choice: a search box that asks the server (htmx) for accounts in
+    the user's scope by name, pinyin or initials, and a hidden input with the chosen id.
+    No list of every account is ever rendered."""
+
+    template_name = "customers/_account_picker.html"
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.labels: dict[int, str] = {}
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        label = ""
+        try:
+            pk = int(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            pk = None
+        if pk is not None:
+            label = self.labels.get(pk, f"#{pk}")
+        context["widget"]["label"] = label
+        context["widget"]["url"] = reverse("customers:account_autocomplete")
+        return context
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        return data.get(name)
+
+
+def account_field(label: Any, help_text: Any = "") -> forms.IntegerField:
+    return forms.IntegerField(
+        label=label, required=False, widget=AccountPicker(), help_text=help_text
+    )
+
+
+def set_account_label(form: forms.Form, name: str, account: Account | None) -> None:
+    """Let the picker show the chosen account's name (the current or posted one)."""
+    if account is not None:
+        widget = form.fields[name].widget
+        assert isinstance(widget, AccountPicker)
+        widget.labels[account.pk] = account.name
 
 
 def _custom_form_field(definition: CustomField) -> forms.Field:
@@ -196,9 +239,7 @@ class AccountForm(forms.Form):
     lifecycle_stage = forms.ChoiceField(
         label=_("Lifecycle stage"), choices=Account.Lifecycle.choices
     )
-    parent_id = forms.TypedChoiceField(
-        label=_("Parent account"), required=False, coerce=int, empty_value=None
-    )
+    parent_id = account_field(_("Parent account"))
     province = forms.CharField(label=_("Province"), max_length=50, required=False)
     city = forms.CharField(label=_("City"), max_length=50, required=False)
     address = forms.CharField(label=_("Address"), max_length=300, required=False)
@@ -216,15 +257,12 @@ class AccountForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        parents: list[Account] | None = None,
+        parent: Account | None = None,
         custom: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["parent_id"].choices = [  # type: ignore[attr-defined]
-            ("", "—"),
-            *((a.pk, a.name) for a in parents or []),
-        ]
+        set_account_label(self, "parent_id", parent)
         add_custom_fields(self, "account", custom)
 
     def service_data(self, *, changed_only: bool = False) -> dict[str, Any]:
@@ -278,9 +316,7 @@ CONTACT_FIELDS = [
 
 class ContactForm(forms.Form):
     name = forms.CharField(label=_("Full name"), max_length=100)
-    account_id = forms.TypedChoiceField(
-        label=_("Account"), required=False, coerce=int, empty_value=None
-    )
+    account_id = account_field(_("Account"))
     title = forms.CharField(label=_("Job title"), max_length=100, required=False)
     mobile = forms.CharField(
         label=_("Mobile"),
@@ -320,15 +356,12 @@ class ContactForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        accounts: list[Account] | None = None,
+        account: Account | None = None,
         custom: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account_id"].choices = [  # type: ignore[attr-defined]
-            ("", "—"),
-            *((a.pk, a.name) for a in accounts or []),
-        ]
+        set_account_label(self, "account_id", account)
         add_custom_fields(self, "contact", custom)
 
     def service_data(self, *, changed_only: bool = False) -> dict[str, Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
@@ -33,6 +34,38 @@ def _contacts() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner", "account")
 
 
+ACCOUNT_PARAMS = ("tier", "lifecycle_stage", "city", "tag", "owner")
+CONTACT_PARAMS = ("tag", "owner", "account")
+
+
+def _custom_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        k[7:]: v
+        for k, v in params.items()
+        if k.startswith("custom.") and len(k) > 7 and v not in (None, "")
+    }
+
+
+def list_params(params: Mapping[str, Any], names: tuple[str, ...]) -> tuple[str, dict[str, Any]]:
+    """A list page's query-string parameters as (search text, selector filters)."""
+    filters: dict[str, Any] = {k: params.get(k) for k in names}
+    custom = _custom_params(params)
+    if custom:
+        filters["custom"] = custom
+    return str(params.get("q") or ""), filters
+
+
+def account_queryset(
+    *, actor: User, q: str = "", filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Account]:
+    """The accounts ``actor`` may ``action`` matching the search and filters (unsorted)."""
+    qs = permissions.scoped_queryset(actor, "account", action, base=_accounts())
+    cond = search_q(q, text_fields=["name"], contact_points=False)
+    if cond is not None:
+        qs = qs.filter(cond)
+    return apply_filters(qs, entity_key="account", filters=dict(filters or {}), actor_id=actor.pk)
+
+
 def account_list(
     *,
     actor: User,
@@ -46,13 +79,19 @@ def account_list(
 
     ``filters``: owner, tier, lifecycle_stage, industry, province, city, tag, created_from,
     created_to, custom."""
-    qs = permissions.scoped_queryset(actor, "account", base=_accounts())
-    cond = search_q(q, text_fields=["name"], contact_points=False)
-    if cond is not None:
-        qs = qs.filter(cond)
-    qs = apply_filters(qs, entity_key="account", filters=dict(filters or {}), actor_id=actor.pk)
+    qs = account_queryset(actor=actor, q=q, filters=filters)
     qs = apply_sort(qs, entity_key="account", sort=sort, allowed=ACCOUNT_SORTABLE)
     return paginate(qs, page, page_size)
+
+
+def account_suggestions(*, actor: User, q: str, limit: int = 10) -> list[Account]:
+    """Accounts in ``actor``'s scope whose name, pinyin or initials match ``q`` (type-ahead):
+    one query, at most ``limit`` rows, best matches (name prefix) first."""
+    q = (q or "").strip()
+    if not q or not permissions.can(actor, "account", "view"):
+        return []
+    qs = account_queryset(actor=actor, q=q)
+    return list(qs.order_by("name_pinyin", "id")[:limit])
 
 
 def account_get_for_user(*, actor: User, pk: Any, action: str = "view") -> Account:
@@ -96,16 +135,32 @@ def contact_list(
 ) -> Page:
     """A page of the contacts ``actor`` may see. ``filters``: owner, account (id), tag,
     created_from, created_to, custom, consent_marketing."""
-    qs = permissions.scoped_queryset(actor, "contact", base=_contacts())
+    qs = contact_queryset(actor=actor, q=q, filters=filters)
+    qs = apply_sort(qs, entity_key="contact", sort=sort, allowed=CONTACT_SORTABLE)
+    return paginate(qs, page, page_size)
+
+
+def contact_queryset(
+    *, actor: User, q: str = "", filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Contact]:
+    """The contacts ``actor`` may ``action`` matching the search and filters (unsorted)."""
+    qs = permissions.scoped_queryset(actor, "contact", action, base=_contacts())
     cond = search_q(q, text_fields=["name", "account__name"])
     if cond is not None:
         qs = qs.filter(cond)
     given = dict(filters or {})
     if given.get("account"):
-        given["account_id"] = given.pop("account")
-    qs = apply_filters(qs, entity_key="contact", filters=given, actor_id=actor.pk)
-    qs = apply_sort(qs, entity_key="contact", sort=sort, allowed=CONTACT_SORTABLE)
-    return paginate(qs, page, page_size)
+        try:
+            given["account_id"] = int(given.pop("account"))
+        except (TypeError, ValueError) as exc:
+            from django.utils.translation import gettext as _
+
+            from guanxi.core.errors import FieldError, ValidationFailed
+
+            raise ValidationFailed([FieldError("account", _("Enter an account id."))]) from exc
+    else:
+        given.pop("account", None)
+    return apply_filters(qs, entity_key="contact", filters=given, actor_id=actor.pk)
 
 
 def contact_get_for_user(*, actor: User, pk: Any, action: str = "view") -> Contact:

@@ -11,6 +11,7 @@ app_name = "customers"
 urlpatterns = [
     path("accounts/", views.account_list, name="account_list"),
     path("accounts/new/", views.account_create, name="account_create"),
+    path("accounts/autocomplete/", views.account_autocomplete, name="account_autocomplete"),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
     path("accounts/<int:pk>/transfer/", views.account_transfer, name="account_transfer"),

@@ -14,12 +14,13 @@ from django.core.exceptions import PermissionDenied
 from django.db.models import Model
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanxi.core import custom_fields, permissions
+from guanxi.core import custom_fields, lists, permissions
 from guanxi.core import services as core_services
 from guanxi.core.errors import (
     DomainError,
@@ -40,12 +41,13 @@ from guanxi.customers.forms import (
 )
 from guanxi.customers.models import Account, Contact
 from guanxi.identity import selectors as identity_selectors
+from guanxi.web import lists as web_lists
 from guanxi.web.forms import apply_domain_errors, flash_domain_error
 
 if TYPE_CHECKING:
     from guanxi.identity.models import User
 
-PICKER_SIZE = 200
+AUTOCOMPLETE_SIZE = 10
 
 
 def actor_of(request: HttpRequest) -> User:
@@ -141,13 +143,34 @@ def _transfer(
     return redirect(listing)
 
 
-def _account_choices(actor: User, current: Account | None = None) -> list[Account]:
-    if not permissions.can(actor, "account", "view"):
-        return [current] if current is not None else []
-    accounts = list(selectors.account_list(actor=actor, sort="name", page_size=PICKER_SIZE).items)
-    if current is not None and all(a.pk != current.pk for a in accounts):
-        accounts.insert(0, current)
-    return accounts
+def picked_account(
+    request: HttpRequest, actor: User, name: str, current: Account | None
+) -> Account | None:
+    """The account an account picker holds: the posted one (if in scope) or ``current``,
+    so a re-shown form keeps its name. Never a list of accounts."""
+    if request.method != "POST":
+        return current
+    raw = request.POST.get(name)
+    if not raw:
+        return None
+    if current is not None and str(current.pk) == raw:
+        return current
+    try:
+        return selectors.account_get_for_user(actor=actor, pk=raw)
+    except (OutOfScope, NotPermitted):
+        return None
+
+
+@login_required
+def account_autocomplete(request: HttpRequest) -> HttpResponse:
+    """Type-ahead suggestions (htmx): accounts in scope by name, pinyin or initials."""
+    actor = actor_of(request)
+    q = (request.GET.get("account_q") or request.GET.get("q") or "").strip()
+    accounts = selectors.account_suggestions(actor=actor, q=q, limit=AUTOCOMPLETE_SIZE)
+    # Rendered without the request: a partial needs no context processors (no queries).
+    return HttpResponse(
+        render_to_string("customers/_account_options.html", {"accounts": accounts, "q": q})
+    )
 
 
 # --- Accounts ---------------------------------------------------------------------------
@@ -157,34 +180,42 @@ def _account_choices(actor: User, current: Account | None = None) -> list[Accoun
 def account_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "account", "view")
-    form = AccountFilterForm(request.GET or None)
-    params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    filters = {k: params.get(k) for k in ("tier", "lifecycle_stage", "city", "tag", "owner")}
-    args: dict[str, Any] = {
-        "actor": actor,
-        "q": params.get("q") or "",
-        "filters": filters,
-        "sort": params.get("sort") or "-created_at",
-    }
+    state = web_lists.list_state(request, "account")
+    form = AccountFilterForm(state.params or None)
+    params: dict[str, Any] = dict(form.cleaned_data) if form.is_valid() else {}
+    params.update({k: v for k, v in state.params.items() if k.startswith("custom.")})
+    q, filters = selectors.list_params(params, selectors.ACCOUNT_PARAMS)
     try:
-        page = selectors.account_list(**args, page=request.GET.get("page", 1))
+        page = selectors.account_list(
+            actor=actor,
+            q=q,
+            filters=filters,
+            sort=params.get("sort") or "-created_at",
+            page=request.GET.get("page", 1),
+        )
     except ValidationFailed as exc:
         flash_domain_error(request, exc)
         page = selectors.account_list(actor=actor)
-    tabs = [
-        ("", _("All")),
-        ("me", _("Mine")),
-        ("none", _("Public pool")),
-    ]
+    mask = permissions.masked_fields(actor, "account")
+    rows = lists.rows(
+        "account",
+        state.columns,
+        page.items,
+        lambda a: selectors.account_as_dict(actor=actor, account=a, mask=mask),
+        selectable=web_lists.can_bulk(actor, "account"),
+    )
     return render(
         request,
         "customers/account_list.html",
         {
             "filters": form,
             "page": page,
-            "tabs": tabs,
-            "owner": request.GET.get("owner", ""),
+            "rows": rows,
+            "builtin_tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
+            "builtin_param": "owner",
+            "builtin_current": params.get("owner") or "",
             "can_create": permissions.can(actor, "account", "create"),
+            **web_lists.page_context(request, state, count=page.count),
         },
     )
 
@@ -247,8 +278,9 @@ def _account_form_page(
 def account_create(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "account", "create")
-    parents = _account_choices(actor)
-    form = AccountForm(request.POST or None, parents=parents)
+    form = AccountForm(
+        request.POST or None, parent=picked_account(request, actor, "parent_id", None)
+    )
     if request.method == "POST" and form.is_valid():
         try:
             account = services.account_create(actor=actor, data=form.service_data())
@@ -284,10 +316,8 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     initial["tags"] = ", ".join(account.tags or [])
     initial["parent_id"] = account.parent_id
-    parents = [a for a in _account_choices(actor, account.parent) if a.pk != account.pk]
-    form = AccountForm(
-        request.POST or None, initial=initial, parents=parents, custom=account.custom
-    )
+    parent = picked_account(request, actor, "parent_id", account.parent)
+    form = AccountForm(request.POST or None, initial=initial, parent=parent, custom=account.custom)
     if request.method == "POST" and form.is_valid():
         try:
             services.account_update(
@@ -339,13 +369,15 @@ def account_transfer(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "contact", "view")
-    form = ContactFilterForm(request.GET or None)
-    params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    filters = {k: params.get(k) for k in ("tag", "owner", "account")}
+    state = web_lists.list_state(request, "contact")
+    form = ContactFilterForm(state.params or None)
+    params: dict[str, Any] = dict(form.cleaned_data) if form.is_valid() else {}
+    params.update({k: v for k, v in state.params.items() if k.startswith("custom.")})
+    q, filters = selectors.list_params(params, selectors.CONTACT_PARAMS)
     try:
         page = selectors.contact_list(
             actor=actor,
-            q=params.get("q") or "",
+            q=q,
             filters=filters,
             sort=params.get("sort") or "-created_at",
             page=request.GET.get("page", 1),
@@ -354,7 +386,13 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         flash_domain_error(request, exc)
         page = selectors.contact_list(actor=actor)
     mask = permissions.masked_fields(actor, "contact")
-    rows = [(c, selectors.contact_as_dict(actor=actor, contact=c, mask=mask)) for c in page.items]
+    rows = lists.rows(
+        "contact",
+        state.columns,
+        page.items,
+        lambda c: selectors.contact_as_dict(actor=actor, contact=c, mask=mask),
+        selectable=web_lists.can_bulk(actor, "contact"),
+    )
     return render(
         request,
         "customers/contact_list.html",
@@ -362,9 +400,11 @@ def contact_list(request: HttpRequest) -> HttpResponse:
             "filters": form,
             "page": page,
             "rows": rows,
-            "tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
-            "owner": request.GET.get("owner", ""),
+            "builtin_tabs": [("", _("All")), ("me", _("Mine")), ("none", _("Public pool"))],
+            "builtin_param": "owner",
+            "builtin_current": params.get("owner") or "",
             "can_create": permissions.can(actor, "contact", "create"),
+            **web_lists.page_context(request, state, count=page.count),
         },
     )
 
@@ -455,7 +495,9 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         else:
             initial["account_id"] = current.pk
     form = ContactForm(
-        request.POST or None, initial=initial, accounts=_account_choices(actor, current)
+        request.POST or None,
+        initial=initial,
+        account=picked_account(request, actor, "account_id", current),
     )
     duplicate = None
     if request.method == "POST" and form.is_valid():
@@ -503,7 +545,7 @@ def contact_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactForm(
         request.POST or None,
         initial=initial,
-        accounts=_account_choices(actor, contact.account),
+        account=picked_account(request, actor, "account_id", contact.account),
         custom=contact.custom,
     )
     duplicate = None

@@ -114,7 +114,8 @@ def audit_list(
 def record_history(
     *, actor: User, entity: str, object_id: Any, limit: int = 200
 ) -> list[AuditEvent]:
-    """The per-record history tab, masked for ``actor``.
+    """The per-record history tab, masked for ``actor``, with ids and choice values shown
+    as names (see core.audit_labels).
 
     Callers must have checked that the record is in ``actor``'s scope.
     """
@@ -123,10 +124,19 @@ def record_history(
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
+    from guanxi.core.audit_labels import label_changes
+
     try:
         mask = permissions.masked_fields(actor, entity)
     except KeyError:  # not a permission entity (departments, roles …): nothing to mask
-        return events
-    for event in events:
-        event.changes = permissions.mask_changes(actor, entity, event.changes, mask)
+        mask = None
+    if mask is not None:
+        for event in events:
+            event.changes = permissions.mask_changes(actor, entity, event.changes, mask)
+    # Ids and choice values as names (one query per kind of referenced record).
+    labelled = label_changes(
+        actor=actor, entity_key=entity, changes_list=[e.changes for e in events]
+    )
+    for event, changes in zip(events, labelled, strict=True):
+        event.changes = changes
     return events

@@ -11,6 +11,7 @@ from ninja.responses import Status
 from guanxi.api.auth import actor
 from guanxi.core import permissions
 from guanxi.core.errors import DuplicateOf, FieldError, NotPermitted, ValidationFailed
+from guanxi.core.lists_api import BulkIn, BulkOut, run_bulk
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.schemas import AccountOut, ContactOut, TransferIn, TransferOut
 from guanxi.identity.models import User
@@ -180,6 +181,15 @@ def lead_transfer(request: HttpRequest, payload: TransferIn) -> dict[str, int]:
         actor=caller, records=payload.ids, to_user=to_user(payload.to_user_id)
     )
     return {"transferred": moved}
+
+
+@router.post("/leads/bulk", response=BulkOut, summary="Bulk edit / tag / transfer / delete")
+def lead_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
+    """Apply one action to ``ids`` or to every lead matching ``filter`` (the list's query
+    parameters: q, status, source, city, tag, owner, view, custom.<key>). Leads the
+    caller may not change are skipped and counted by reason; converted leads keep their
+    fields. Field and tag changes can be undone (``/bulk/{operation_id}/undo``)."""
+    return run_bulk(request, "lead", payload)
 
 
 @router.get("/lead-sources", response=list[LeadSourceOut])

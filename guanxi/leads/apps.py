@@ -8,7 +8,10 @@ class LeadsConfig(AppConfig):
     verbose_name = _("Leads")
 
     def ready(self) -> None:
+        # Registers the list columns and bulk actions of this app's lists.
         from guanxi.identity.services import register_owned_counter
+        from guanxi.leads import bulk as _bulk  # noqa: F401
+        from guanxi.leads import columns as _columns  # noqa: F401
         from guanxi.leads import entities
 
         register_owned_counter(entities.owned_counts)

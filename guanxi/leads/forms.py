@@ -12,10 +12,12 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.customers.forms import (
+    account_field,
     add_custom_fields,
     custom_data,
     datetime_field,
     plain_data,
+    set_account_label,
 )
 from guanxi.customers.models import Account
 from guanxi.leads.models import Lead, LeadSource
@@ -169,22 +171,20 @@ def lead_initial(lead: Lead) -> dict[str, Any]:
 
 
 class ConvertForm(forms.Form):
-    account_id = forms.TypedChoiceField(
-        label=_("Account"),
-        required=False,
-        coerce=int,
-        empty_value=None,
+    account_id = account_field(
+        _("Account"),
         help_text=_("Leave empty to find or create the account named after the company."),
     )
 
     def __init__(
-        self, *args: Any, accounts: list[Account], with_deal: bool = False, **kwargs: Any
+        self,
+        *args: Any,
+        account: Account | None = None,
+        with_deal: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account_id"].choices = [  # type: ignore[attr-defined]
-            ("", _("Create from the company name")),
-            *((a.pk, a.name) for a in accounts),
-        ]
+        set_account_label(self, "account_id", account)
         if with_deal:
             self.fields["create_deal"] = forms.BooleanField(
                 label=_("Also create a deal"), required=False

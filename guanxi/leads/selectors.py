@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from guanxi.core import permissions
 from guanxi.core.pagination import Page, paginate
@@ -44,8 +47,64 @@ FILTERS = {
 }
 
 
+STALE_DAYS = 7
+# The list page's query-string filters (besides q, sort, view and custom.<key>).
+LIST_PARAMS = ("status", "source", "city", "tag", "owner")
+
+
 def _base() -> QuerySet[Lead]:
     return Lead.objects.select_related("owner", "source")
+
+
+def preset_filters(view: str, actor: User) -> dict[str, Any]:
+    """The selector filters of a built-in view (我负责的, 我部门的, 今日新增, 7 天未跟进, 公海)."""
+    if view == "mine":
+        return {"owner": "me"}
+    if view == "pool":
+        return {"owner": "none"}
+    if view == "department":
+        if actor.department_id is None:
+            return {"owner": "me"}
+        return {"owner__department": actor.department_id}
+    if view == "today":
+        return {"created_from": timezone.localdate()}
+    if view == "stale":
+        cutoff = timezone.now() - dt.timedelta(days=STALE_DAYS)
+        return {"last_contacted_at__lt": cutoff}
+    return {}
+
+
+def custom_params(params: Mapping[str, Any]) -> dict[str, Any]:
+    """``custom.<key>`` query-string parameters as a custom-field filter."""
+    return {
+        k[7:]: v
+        for k, v in params.items()
+        if k.startswith("custom.") and len(k) > 7 and v not in (None, "")
+    }
+
+
+def lead_params(*, actor: User, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The list page's query-string parameters as (search text, selector filters)."""
+    filters: dict[str, Any] = {k: params.get(k) for k in LIST_PARAMS}
+    filters.update(preset_filters(str(params.get("view") or ""), actor))
+    custom = custom_params(params)
+    if custom:
+        filters["custom"] = custom
+    return str(params.get("q") or ""), filters
+
+
+def lead_queryset(
+    *, actor: User, q: str = "", filters: dict[str, Any] | None = None, action: str = "view"
+) -> QuerySet[Lead]:
+    """The leads ``actor`` may ``action`` matching the search and filters (unsorted)."""
+    qs: QuerySet[Lead] = permissions.scoped_queryset(actor, "lead", action, base=_base())
+    cond = search_q(q, text_fields=["name", "company"])
+    if cond is not None:
+        qs = qs.filter(cond)
+    given = dict(filters or {})
+    if given.get("source"):
+        given["source__code"] = given.pop("source")
+    return apply_filters(qs, entity_key="lead", filters=given, actor_id=actor.pk)
 
 
 def lead_list(
@@ -60,14 +119,7 @@ def lead_list(
     """A page of the leads ``actor`` may see. ``filters``: owner (id / "me" / "none"),
     status, source (code), city, province, industry, tag, created_from, created_to,
     custom ({key: value, key__gte: value})."""
-    qs: QuerySet[Lead] = permissions.scoped_queryset(actor, "lead", base=_base())
-    cond = search_q(q, text_fields=["name", "company"])
-    if cond is not None:
-        qs = qs.filter(cond)
-    given = dict(filters or {})
-    if given.get("source"):
-        given["source__code"] = given.pop("source")
-    qs = apply_filters(qs, entity_key="lead", filters=given, actor_id=actor.pk)
+    qs = lead_queryset(actor=actor, q=q, filters=filters)
     qs = apply_sort(qs, entity_key="lead", sort=sort, allowed=SORTABLE)
     return paginate(qs, page, page_size)
 

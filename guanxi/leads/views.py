@@ -6,7 +6,6 @@ Thin: reads through ``guanxi.leads.selectors``, writes through ``guanxi.leads.se
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
@@ -17,12 +16,11 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from guanxi.core import custom_fields, permissions
+from guanxi.core import custom_fields, lists, permissions
 from guanxi.core.errors import (
     Conflict,
     DomainError,
@@ -32,13 +30,13 @@ from guanxi.core.errors import (
     OutOfScope,
     ValidationFailed,
 )
-from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.forms import TransferForm, apply_errors
 from guanxi.customers.views import (
     activity_context,
     actor_of,
     duplicate_info,
     masked_context,
+    picked_account,
     record_history,
     require_can,
     reveal,
@@ -48,13 +46,14 @@ from guanxi.leads import assignment, dedup, pool, scoring, selectors, services
 from guanxi.leads import handover as handover_services
 from guanxi.leads.forms import ConvertForm, LeadFilterForm, LeadForm, lead_initial
 from guanxi.leads.models import Lead, PoolRule
+from guanxi.web import lists as web_lists
 from guanxi.web.forms import apply_domain_errors, flash_domain_error
 
 if TYPE_CHECKING:
     from guanxi.identity.models import User
 
-STALE_DAYS = 7
-# Built-in saved views (场景): query-string presets over the selector's filters.
+# Built-in views (场景): query-string presets over the selector's filters
+# (selectors.preset_filters); users add their own saved views next to them.
 VIEWS: list[tuple[str, Any]] = [
     ("", gettext_lazy("All")),
     ("mine", gettext_lazy("Mine")),
@@ -63,24 +62,6 @@ VIEWS: list[tuple[str, Any]] = [
     ("stale", gettext_lazy("No follow-up in 7 days")),
     ("pool", gettext_lazy("Public pool")),
 ]
-
-
-def preset_filters(view: str, actor: User) -> dict[str, Any]:
-    """The selector filters of a built-in saved view."""
-    if view == "mine":
-        return {"owner": "me"}
-    if view == "pool":
-        return {"owner": "none"}
-    if view == "department":
-        if actor.department_id is None:
-            return {"owner": "me"}
-        return {"owner__department": actor.department_id}
-    if view == "today":
-        return {"created_from": timezone.localdate()}
-    if view == "stale":
-        cutoff = timezone.now() - dt.timedelta(days=STALE_DAYS)
-        return {"last_contacted_at__lt": cutoff}
-    return {}
 
 
 def _get(actor: User, pk: Any, action: str = "view") -> Lead:
@@ -96,18 +77,16 @@ def _get(actor: User, pk: Any, action: str = "view") -> Lead:
 def lead_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
     require_can(actor, "lead", "view")
+    state = web_lists.list_state(request, "lead")
     sources = selectors.source_list()
-    form = LeadFilterForm(request.GET or None, sources=sources)
-    params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    view = params.get("view") or ""
-    filters: dict[str, Any] = {
-        k: params.get(k) for k in ("status", "source", "city", "tag", "owner")
-    }
-    filters.update(preset_filters(view, actor))
+    form = LeadFilterForm(state.params or None, sources=sources)
+    params: dict[str, Any] = dict(form.cleaned_data) if form.is_valid() else {}
+    params.update(selectors.custom_params(state.params))
+    q, filters = selectors.lead_params(actor=actor, params=params)
     try:
         page = selectors.lead_list(
             actor=actor,
-            q=params.get("q") or "",
+            q=q,
             filters=filters,
             sort=params.get("sort") or "-created_at",
             page=request.GET.get("page", 1),
@@ -116,9 +95,13 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         flash_domain_error(request, exc)
         page = selectors.lead_list(actor=actor)
     mask = permissions.masked_fields(actor, "lead")
-    rows = [
-        (lead, selectors.lead_as_dict(actor=actor, lead=lead, mask=mask)) for lead in page.items
-    ]
+    rows = lists.rows(
+        "lead",
+        state.columns,
+        page.items,
+        lambda lead: selectors.lead_as_dict(actor=actor, lead=lead, mask=mask),
+        selectable=web_lists.can_bulk(actor, "lead"),
+    )
     return render(
         request,
         "leads/list.html",
@@ -126,9 +109,11 @@ def lead_list(request: HttpRequest) -> HttpResponse:
             "filters": form,
             "page": page,
             "rows": rows,
-            "views": VIEWS,
-            "view": view,
+            "builtin_tabs": VIEWS,
+            "builtin_param": "view",
+            "builtin_current": params.get("view") or "",
             "can_create": permissions.can(actor, "lead", "create"),
+            **web_lists.page_context(request, state, count=page.count),
         },
     )
 
@@ -313,18 +298,12 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
     """The convert dialog: pick an account or create one from the company, then convert."""
     actor = actor_of(request)
     lead = _get(actor, pk)
-    account_q = request.GET.get("account_q", lead.company)
-    accounts = (
-        list(
-            customer_selectors.account_list(
-                actor=actor, q=account_q, sort="name", page_size=50
-            ).items
-        )
-        if permissions.can(actor, "account", "view")
-        else []
-    )
     with_deal = permissions.can(actor, "deal", "create")
-    form = ConvertForm(request.POST or None, accounts=accounts, with_deal=with_deal)
+    form = ConvertForm(
+        request.POST or None,
+        account=picked_account(request, actor, "account_id", None),
+        with_deal=with_deal,
+    )
     error = ""
     duplicate = None
     status = 200
@@ -379,7 +358,6 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "lead": lead,
             "form": form,
-            "account_q": account_q,
             "error": error,
             "duplicate": duplicate,
             "can_override": permissions.can(actor, "contact", "create"),

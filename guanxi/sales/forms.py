@@ -14,9 +14,11 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.customers.forms import (
     DateInput,
+    account_field,
     add_custom_fields,
     custom_data,
     plain_data,
+    set_account_label,
 )
 from guanxi.customers.models import Account
 from guanxi.identity.models import User
@@ -113,7 +115,7 @@ DEAL_FIELDS = [
 
 class DealForm(forms.Form):
     name = forms.CharField(label=_("Deal name"), max_length=200)
-    account_id = forms.TypedChoiceField(label=_("Account"), coerce=int)
+    account_id = account_field(_("Account"))
     stage_id = forms.TypedChoiceField(
         label=_("Stage"),
         required=False,
@@ -163,7 +165,7 @@ class DealForm(forms.Form):
     def __init__(
         self,
         *args: Any,
-        accounts: list[Account],
+        account: Account | None,
         pipelines: list[Pipeline],
         contacts: list[Any] | None = None,
         custom: dict[str, Any] | None = None,
@@ -171,10 +173,8 @@ class DealForm(forms.Form):
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["account_id"].choices = [  # type: ignore[attr-defined]
-            ("", "—"),
-            *((a.pk, a.name) for a in accounts),
-        ]
+        self.fields["account_id"].required = True
+        set_account_label(self, "account_id", account)
         self.fields["stage_id"].choices = _stage_choices(pipelines)  # type: ignore[attr-defined]
         self.fields["collaborator_ids"].choices = _users()  # type: ignore[attr-defined]
         self.fields["contact_id"].choices = [  # type: ignore[attr-defined]

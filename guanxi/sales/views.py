@@ -21,10 +21,9 @@ from guanxi.core.errors import DomainError, NotPermitted, OutOfScope, Validation
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.forms import TransferForm, apply_errors
 from guanxi.customers.views import (
-    PICKER_SIZE,
-    _account_choices,
     activity_context,
     actor_of,
+    picked_account,
     record_history,
     require_can,
 )
@@ -133,6 +132,9 @@ def deal_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Create / edit ----------------------------------------------------------------------
 
 
+PICKER_SIZE = 200
+
+
 def _contact_choices(actor: Any, account_id: Any) -> list[Any]:
     if not permissions.can(actor, "contact", "view"):
         return []
@@ -165,7 +167,7 @@ def deal_create(request: HttpRequest) -> HttpResponse:
     form = DealForm(
         request.POST or None,
         initial=initial,
-        accounts=_account_choices(actor, current),
+        account=picked_account(request, actor, "account_id", current),
         pipelines=selectors.pipeline_list(),
         contacts=_contact_choices(actor, current.pk if current else None),
     )
@@ -214,7 +216,7 @@ def deal_edit(request: HttpRequest, pk: int) -> HttpResponse:
     form = DealForm(
         request.POST or None,
         initial=initial,
-        accounts=_account_choices(actor, deal.account),
+        account=picked_account(request, actor, "account_id", deal.account),
         pipelines=[],
         contacts=_contact_choices(actor, deal.account_id),
         custom=deal.custom,

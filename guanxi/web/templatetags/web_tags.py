@@ -22,6 +22,7 @@ EXTRA_ENTITY_LABELS: dict[str, Any] = {
     "role": gettext_lazy("Roles"),
     "api_token": gettext_lazy("API tokens"),
     "custom_field": gettext_lazy("Custom fields"),
+    "saved_view": gettext_lazy("Saved views"),
 }
 
 
@@ -44,7 +45,7 @@ def _model_for(entity_key: str) -> type[models.Model] | None:
         return permissions.entity(entity_key).model
     except KeyError:
         pass
-    from guanxi.core.models import CustomField
+    from guanxi.core.models import CustomField, SavedView
     from guanxi.identity.models import ApiToken, Department, Role
 
     extra: dict[str, type[models.Model]] = {
@@ -52,6 +53,7 @@ def _model_for(entity_key: str) -> type[models.Model] | None:
         "role": Role,
         "api_token": ApiToken,
         "custom_field": CustomField,
+        "saved_view": SavedView,
     }
     return extra.get(entity_key)
 
@@ -73,8 +75,17 @@ def audit_changes(changes: Any, entity_key: str = "") -> list[tuple[str, str, st
     if not isinstance(changes, dict):
         return rows
     model = _model_for(entity_key) if entity_key else None
+    custom = {}
+    if model is not None and any(str(k).startswith("custom.") for k in changes):
+        from guanxi.core import custom_fields
+
+        custom = {d.key: d.label() for d in custom_fields.definitions(entity_key)}
     for field, change in changes.items():
-        label = _field_label(model, str(field))
+        name = str(field)
+        if name.startswith("custom.") and name[7:] in custom:
+            label = custom[name[7:]]
+        else:
+            label = _field_label(model, name)
         if isinstance(change, list | tuple) and len(change) == 2:
             rows.append((label, _text(change[0]), _text(change[1])))
         else:

@@ -29,3 +29,23 @@
     }
   });
 })();
+
+// Account type-ahead (customers/_account_picker.html): pick a suggestion, or clear.
+(function () {
+  "use strict";
+  document.addEventListener("click", function (event) {
+    var pick = event.target.closest("[data-pick-account]");
+    if (!pick) { return; }
+    var picker = pick.closest("[data-account-picker]");
+    picker.querySelector("[data-picker-value]").value = pick.getAttribute("data-pick-account");
+    picker.querySelector("[data-picker-text]").value = pick.getAttribute("data-name");
+    picker.querySelector(".account-options").innerHTML = "";
+  });
+  document.addEventListener("input", function (event) {
+    var text = event.target.closest("[data-picker-text]");
+    if (text) {
+      // Typing again un-chooses the account until a suggestion is picked.
+      text.closest("[data-account-picker]").querySelector("[data-picker-value]").value = "";
+    }
+  });
+})();
