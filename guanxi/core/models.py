@@ -199,3 +199,39 @@ class Note(OwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NumberSequence(models.Model):
+    """The last number handed out for one sequence (``key``) in one period (a year).
+
+    Rows are locked while a number is taken, inside the caller's transaction, so a
+    rolled-back create gives its number back and two creates never share one.
+    """
+
+    key = models.CharField(_("sequence"), max_length=40)
+    period = models.CharField(_("period"), max_length=10)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "period"], name="numbersequence_key_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.period}: {self.last}"
+
+
+class NumberPattern(TimeStampedModel):
+    """The administrator's pattern for one sequence, e.g. ``HT{year}{seq:05d}``."""
+
+    key = models.CharField(_("sequence"), max_length=40, unique=True)
+    pattern = models.CharField(_("pattern"), max_length=60)
+
+    class Meta:
+        verbose_name = _("number pattern")
+        verbose_name_plural = _("number patterns")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.pattern}"
