@@ -88,7 +88,7 @@ def test_only_admins_change_patterns() -> None:
 
 
 def test_settings_page(client: Client) -> None:
-    admin = factories.admin()
+    admin = factories.admin(language="en")
     client.force_login(admin)
     url = reverse("core:numbering")
     page = client.get(url).content.decode()
