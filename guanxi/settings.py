@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.leads",
     "guanxi.activities",
+    "guanxi.sales",
     "guanxi.search",
     "guanxi.web",
     "guanxi.api",
