@@ -86,3 +86,11 @@ def leads_reclaim_to_pool() -> int:
     from guanxi.leads.pool import leads_reclaim_due
 
     return leads_reclaim_due(timezone.now())
+
+
+@db_periodic_task(crontab(hour="0", minute="23"))
+def sales_expire_quotes() -> int:
+    """Mark approved or sent quotes past their validity as expired, daily at 00:23."""
+    from guanxi.sales.quotes.services import quotes_expire_due
+
+    return quotes_expire_due(timezone.localdate())

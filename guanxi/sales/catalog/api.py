@@ -72,7 +72,9 @@ def product_delete(request: HttpRequest, product_id: int) -> Status[None]:
 
 @router.get("/price-lists", response=list[PriceListOut])
 def price_list_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [selectors.price_list_as_dict(p) for p in selectors.price_list_list(actor=actor(request))]
+    return [
+        selectors.price_list_as_dict(p) for p in selectors.price_list_list(actor=actor(request))
+    ]
 
 
 @router.post("/price-lists", response={201: PriceListOut})

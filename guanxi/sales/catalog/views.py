@@ -32,7 +32,9 @@ def product_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
     if not permissions.can(actor, "product", "view"):
         raise PermissionDenied
-    filters = ProductFilterForm(request.GET or None, categories=selectors.product_categories(actor=actor))
+    filters = ProductFilterForm(
+        request.GET or None, categories=selectors.product_categories(actor=actor)
+    )
     data: dict[str, Any] = filters.cleaned_data if filters.is_valid() else {}
     active = {"1": True, "0": False}.get(data.get("active") or "")
     try:
@@ -67,7 +69,9 @@ def _product_page(request: HttpRequest, product: Product | None) -> HttpResponse
             if product is None:
                 saved = services.product_create(actor=actor, data=form.cleaned_data)
             else:
-                saved = services.product_update(actor=actor, product=product, data=form.cleaned_data)
+                saved = services.product_update(
+                    actor=actor, product=product, data=form.cleaned_data
+                )
         except ValidationFailed as exc:
             apply_domain_errors(form, exc)
         except NotPermitted as exc:
@@ -115,11 +119,15 @@ def price_lists(request: HttpRequest) -> HttpResponse:
             raise PermissionDenied
         if form.is_valid():
             try:
-                saved = services.price_list_save(actor=actor, price_list=None, data=form.cleaned_data)
+                saved = services.price_list_save(
+                    actor=actor, price_list=None, data=form.cleaned_data
+                )
             except ValidationFailed as exc:
                 apply_domain_errors(form, exc)
             else:
-                messages.success(request, _("Price list %(name)s has been created.") % {"name": saved.name})
+                messages.success(
+                    request, _("Price list %(name)s has been created.") % {"name": saved.name}
+                )
                 return redirect("catalog:price_list_detail", pk=saved.pk)
     return render(
         request,
@@ -155,11 +163,18 @@ def price_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if form.is_valid():
             try:
                 if form is settings_form:
-                    services.price_list_save(actor=actor, price_list=price_list, data=form.cleaned_data)
+                    services.price_list_save(
+                        actor=actor, price_list=price_list, data=form.cleaned_data
+                    )
                 else:
-                    product = selectors.product_get_for_user(actor=actor, pk=form.cleaned_data["product"])
+                    product = selectors.product_get_for_user(
+                        actor=actor, pk=form.cleaned_data["product"]
+                    )
                     services.price_list_set_price(
-                        actor=actor, price_list=price_list, product=product, price=form.cleaned_data["price"]
+                        actor=actor,
+                        price_list=price_list,
+                        product=product,
+                        price=form.cleaned_data["price"],
                     )
             except ValidationFailed as exc:
                 apply_domain_errors(form, exc)
