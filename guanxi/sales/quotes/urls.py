@@ -13,6 +13,12 @@ urlpatterns = [
     path("<int:pk>/lines/", views.quote_line_add, name="line_add"),
     path("<int:pk>/lines/<int:line_id>/", views.quote_line_edit, name="line_edit"),
     path("<int:pk>/lines/<int:line_id>/delete/", views.quote_line_delete, name="line_delete"),
+    path("deals/<int:pk>/products/", views.deal_products, name="deal_products"),
+    path(
+        "deals/<int:pk>/products/<int:line_id>/remove/",
+        views.deal_product_remove,
+        name="deal_product_remove",
+    ),
     path("<int:pk>/decide/", views.quote_decide, name="decide"),
     path("<int:pk>/<slug:action>/", views.quote_action, name="action"),
 ]

@@ -460,3 +460,69 @@ def quote_settings(request: HttpRequest) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+# --- Deal products ----------------------------------------------------------------------
+
+
+@login_required
+def deal_products(request: HttpRequest, pk: int) -> HttpResponse:
+    """The products on a deal (add, remove) and the deal's quotes."""
+    actor = _actor(request)
+    try:
+        deal = permissions.get_for_user(actor, "deal", pk)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
+    can_edit = permissions.in_scope(actor, "deal", deal, "edit")
+    form = LineForm(request.POST or None, products=_products(actor))
+    status = 200
+    if request.method == "POST":
+        if not can_edit:
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                services.deal_line_add(actor=actor, deal=deal, data=form.service_data())
+            except ValidationFailed as exc:
+                apply_domain_errors(form, exc)
+            else:
+                return redirect("quotes:deal_products", pk=deal.pk)
+        status = 400
+    lines = selectors.deal_lines(deal)
+    from guanxi.sales.quotes.totals import compute
+
+    totals = compute(lines, deal.currency)
+    quotes = (
+        selectors.quote_list(actor=actor, deal_id=deal.pk, page_size=50).items
+        if permissions.can(actor, "quote", "view")
+        else []
+    )
+    return render(
+        request,
+        "quotes/deal_products.html",
+        {
+            "deal": deal,
+            "rows": list(zip(lines, totals.lines, strict=True)),
+            "totals": totals,
+            "form": form if can_edit else None,
+            "can_edit": can_edit,
+            "quotes": quotes,
+            "can_quote": permissions.can(actor, "quote", "create"),
+        },
+        status=status,
+    )
+
+
+@login_required
+@require_POST
+def deal_product_remove(request: HttpRequest, pk: int, line_id: int) -> HttpResponse:
+    actor = _actor(request)
+    try:
+        deal = permissions.get_for_user(actor, "deal", pk, "edit")
+        services.deal_line_delete(actor=actor, deal=deal, line_id=line_id)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
+    return redirect("quotes:deal_products", pk=pk)

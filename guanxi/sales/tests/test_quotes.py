@@ -595,3 +595,28 @@ def test_expiry_schedule(org: dict[str, Any]) -> None:
     assert services.quotes_expire_due(dt.date(2026, 1, 31)) == 0
     assert services.quotes_expire_due(dt.date(2026, 2, 1)) == 1
     assert Quote.objects.get(pk=quote.pk).status == "expired"
+
+
+def test_deal_products_page_and_quote_from_deal(org: dict[str, Any], client: Client) -> None:
+    product = _product(org["admin"])
+    deal = crm_factories.deal(org["rep"])
+    client.force_login(org["rep"])
+    url = reverse("quotes:deal_products", args=[deal.pk])
+    resp = client.post(url, {"product_id": product.pk, "quantity": "2", "discount": "0"})
+    assert resp.status_code == 302
+    assert "¥2,000.00" in client.get(url).content.decode()
+    resp = client.post(
+        reverse("quotes:create") + f"?deal={deal.pk}",
+        {
+            "account_id": deal.account_id,
+            "deal_id": deal.pk,
+            "currency": "CNY",
+            "copy_deal_lines": "on",
+        },
+    )
+    assert resp.status_code == 302
+    quote = Quote.objects.get(deal=deal)
+    assert quote.total == D("2260.00")
+    assert quote.number in client.get(url).content.decode()
+    client.force_login(org["peer"])
+    assert client.get(url).status_code == 404
