@@ -57,6 +57,7 @@ def ready() -> None:
     from guanxi.automation import flows
     from guanxi.core import numbering
     from guanxi.sales.quotes import (
+        demo,  # noqa: F401  (registers the demo step)
         entities,  # noqa: F401  (registers the quote entity)
         services,
     )
