@@ -218,6 +218,13 @@ class Deal(OwnedModel):
                 fields=["owner", "stage", "position", "id"], name="deal_owner_stage_pos_idx"
             ),
             models.Index(fields=["pipeline", "status", "stage"], name="deal_pipeline_idx"),
+            # Won / lost columns: recently closed deals, latest first.
+            models.Index(
+                fields=["pipeline", "status", "stage_changed_at"], name="deal_closed_recent_idx"
+            ),
+            models.Index(
+                fields=["stage", "-stage_changed_at", "-id"], name="deal_stage_changed_idx"
+            ),
             # Close month filter and forecasts.
             models.Index(fields=["status", "expected_close_date"], name="deal_status_close_idx"),
             models.Index(fields=["owner", "expected_close_date"], name="deal_owner_close_idx"),
