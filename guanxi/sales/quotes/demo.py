@@ -136,7 +136,7 @@ def load_quotes(ctx: DemoContext) -> None:
     if len(accounts) < 4 or len(accounts2) < 2:
         ctx.log("报价 / quotes: skipped (no demo accounts)")
         return
-    deal = Deal.objects.filter(owner=rep, account=accounts[0]).first()
+    deal = Deal.objects.filter(owner=rep, status="open").order_by("id").first()
     if deal is not None and not deal.lines.exists():
         for item in _lines(("GX-PRO", "20", "0"), ("SV-IMP", "10", "0")):
             services.deal_line_add(actor=rep, deal=deal, data=item)
@@ -156,7 +156,7 @@ def load_quotes(ctx: DemoContext) -> None:
     # Waiting for the manager's approval (30 % off).
     pending = make(
         rep,
-        accounts[0],
+        deal.account if deal is not None else accounts[0],
         _lines(("GX-PRO", "20", "30"), ("SV-IMP", "10", "10")),
         "专业版升级方案",
         deal=deal,
