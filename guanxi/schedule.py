@@ -94,3 +94,11 @@ def leads_refresh_due_scores() -> int:
     from guanxi.leads.scoring import leads_rescore
 
     return leads_rescore(due_before=timezone.now())
+
+
+@db_periodic_task(crontab(hour="0", minute="23"))
+def sales_expire_quotes() -> int:
+    """Mark approved or sent quotes past their validity as expired, daily at 00:23."""
+    from guanxi.sales.quotes.services import quotes_expire_due
+
+    return quotes_expire_due(timezone.localdate())

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guanxi.leads",
     "guanxi.activities",
     "guanxi.sales",
+    "guanxi.automation",
     "guanxi.search",
     "guanxi.web",
     "guanxi.api",
@@ -274,6 +275,9 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.activities.api",
     "guanxi.sales.api",
     "guanxi.search.api",
+    "guanxi.automation.api",
+    "guanxi.sales.catalog.api",
+    "guanxi.sales.quotes.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.

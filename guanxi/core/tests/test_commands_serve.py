@@ -96,7 +96,9 @@ def test_serve_smoke(tmp_path: Path) -> None:
     )
     try:
         body = None
-        deadline = time.monotonic() + 60
+        # Migrating and loading the whole demo company on a fresh database takes about a
+        # minute on a quiet 2-core machine; a busy CI box needs more.
+        deadline = time.monotonic() + 300
         while time.monotonic() < deadline and proc.poll() is None:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
