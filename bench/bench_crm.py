@@ -7,6 +7,7 @@ set (database ``guanxi_bench``, created and dropped here; ``GUANXI_BENCH_KEEP=1`
 SQLite file for EXPLAIN). Each backend runs in its own
 process so Django is configured once per database. ``GUANXI_BENCH_RUNS`` sets the runs
 per measurement, ``GUANXI_BENCH_ONLY=create`` (or ``list,search``) limits the groups.
+``GUANXI_BENCH_RULES=0`` measures creating leads without any rule (for comparison).
 
 Creating a lead is measured with ten active assignment rules and ten scoring rules
 (:func:`install_rules`), once routed by round robin and once by least loaded.
@@ -637,7 +638,8 @@ def run_backend(backend: str) -> int:
     rnd = random.Random(SEED + 1)
     # Saving scoring rules queues a rescore of every lead for the worker, which is not
     # running here: the measurement is the request alone.
-    loaded_city, _admin = install_rules(org)
+    with_rules = os.environ.get("GUANXI_BENCH_RULES", "1") != "0"
+    loaded_city = install_rules(org)[0] if with_rules else ""
 
     def create(city: str = "") -> Any:
         i = next(counter)
@@ -659,13 +661,16 @@ def run_backend(backend: str) -> int:
         assert response.status_code == 201, response.content[:300]
         return response
 
-    results.append(
-        measure("create", "POST /api/v1/leads (dedup, 10+10 rules, round robin)", create)
-    )
-    results.append(
-        measure("create", "POST /api/v1/leads (dedup, 10+10 rules, least loaded)",
-                lambda: create(loaded_city))
-    )  # fmt: skip
+    if with_rules:
+        results.append(
+            measure("create", "POST /api/v1/leads (dedup, 10+10 rules, round robin)", create)
+        )
+        results.append(
+            measure("create", "POST /api/v1/leads (dedup, 10+10 rules, least loaded)",
+                    lambda: create(loaded_city))
+        )  # fmt: skip
+    else:
+        results.append(measure("create", "POST /api/v1/leads (dedup, no rules)", create))
 
     results = [r for r in results if not r.skipped]
     failed = [r for r in results if not r.passed()]

@@ -6,8 +6,8 @@ leads. Inactive users are skipped; a rule whose users are all inactive is passed
 When nothing matches, :class:`AssignmentSettings` decides (keep the creator, the public
 pool, or a default user).
 
-The rules are read once per process from the cache (cleared when a rule or the settings
-change), so routing a lead costs no query per rule: one for the chosen rule's active
+The compiled rules are kept per process (``rule_cache``; reloaded when a rule or the
+settings change), so routing a lead costs no query per rule: one for the chosen rule's active
 users, and for round robin / least loaded the row lock on the rule's cursor (plus one
 count for least loaded). The cursor is bumped inside the lead's transaction, so
 concurrent creates are serialized on it and a rolled-back create gives its turn back.
@@ -18,7 +18,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Count, F
 from django.utils.translation import gettext as _
@@ -33,6 +32,7 @@ from guanxi.leads.models import (
     Lead,
     LeadSource,
 )
+from guanxi.leads.rule_cache import RuleCache
 
 if TYPE_CHECKING:
     from guanxi.identity.models import User
@@ -96,26 +96,27 @@ def _compile(rule: AssignmentRule, user_ids: list[int]) -> CompiledRule:
     )
 
 
-def ruleset() -> RuleSet:
-    """The active rules in order plus the fallback (cached)."""
-    cached: RuleSet | None = cache.get(_CACHE_KEY)
-    if cached is not None:
-        return cached
+def _load_ruleset() -> RuleSet:
     rules = list(AssignmentRule.objects.filter(active=True).prefetch_related("users"))
     conf = AssignmentSettings.current()
-    result = RuleSet(
+    return RuleSet(
         rules=tuple(_compile(r, [u.pk for u in r.users.all()]) for r in rules),
         fallback=conf.fallback,
         fallback_user_id=conf.fallback_user_id,
     )
-    cache.set(_CACHE_KEY, result, _CACHE_SECONDS)
-    return result
+
+
+_cache: RuleCache[RuleSet] = RuleCache(_CACHE_KEY, _load_ruleset, _CACHE_SECONDS)
+
+
+def ruleset() -> RuleSet:
+    """The active rules in order plus the fallback (kept per process; see rule_cache)."""
+    return _cache.get()
 
 
 def forget_rules() -> None:
-    """Drop the cached rules (after the current transaction commits)."""
-    transaction.on_commit(lambda: cache.delete(_CACHE_KEY))
-    cache.delete(_CACHE_KEY)
+    """Reload the rules on the next read (also after the current transaction commits)."""
+    _cache.forget()
 
 
 def routing_enabled() -> bool:

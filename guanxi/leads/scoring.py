@@ -8,7 +8,7 @@ in the background) and when a "contacted within N days" condition runs out
 (``score_due_at``, refreshed hourly by the worker). With no active rule the score is a
 plain field that users may set.
 
-The rules are read once per process from the cache (cleared on change).
+The compiled rules are kept per process (``rule_cache``; reloaded after a change).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,6 +26,7 @@ from guanxi.core import audit, custom_fields, events, permissions
 from guanxi.core.errors import FieldError, NotPermitted, ValidationFailed
 from guanxi.core.models import AuditEvent
 from guanxi.leads.models import Lead, LeadSource, ScoringRule
+from guanxi.leads.rule_cache import RuleCache
 
 if TYPE_CHECKING:
     from guanxi.identity.models import User
@@ -102,18 +102,20 @@ def _compile(rule: ScoringRule) -> CompiledRule:
     )
 
 
+def _load_rules() -> Rules:
+    return Rules(tuple(_compile(r) for r in ScoringRule.objects.filter(active=True)))
+
+
+_cache: RuleCache[Rules] = RuleCache(_CACHE_KEY, _load_rules, _CACHE_SECONDS)
+
+
 def rules() -> Rules:
-    """The active scoring rules in order (cached)."""
-    cached: Rules | None = cache.get(_CACHE_KEY)
-    if cached is None:
-        cached = Rules(tuple(_compile(r) for r in ScoringRule.objects.filter(active=True)))
-        cache.set(_CACHE_KEY, cached, _CACHE_SECONDS)
-    return cached
+    """The active scoring rules in order (kept per process; see rule_cache)."""
+    return _cache.get()
 
 
 def forget_rules() -> None:
-    transaction.on_commit(lambda: cache.delete(_CACHE_KEY))
-    cache.delete(_CACHE_KEY)
+    _cache.forget()
 
 
 def _field_value(lead: Lead, name: str) -> Any:

@@ -334,3 +334,23 @@ def test_owner_changes_after_creation_update_the_reason() -> None:
     assert Lead.objects.get(pk=kept.pk).assigned_reason == (
         "Reclaimed to the public pool by rule “30 天”"
     )
+
+
+def test_rule_cache_reloads_after_a_change_in_another_process() -> None:
+    """The token in the shared cache is what tells processes to reload."""
+    from django.core.cache import cache
+
+    from guanxi.leads.rule_cache import RuleCache
+
+    loads: list[int] = []
+
+    def load() -> int:
+        loads.append(1)
+        return len(loads)
+
+    rc = RuleCache("tests:rule-cache", load)
+    assert rc.get() == 1 and rc.get() == 1  # the second read is served from memory
+    cache.delete("tests:rule-cache")  # what forget() does in another process
+    assert rc.get() == 2
+    rc.forget()
+    assert rc.get() == 3 and rc.get() == 3
