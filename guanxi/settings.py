@@ -249,6 +249,12 @@ API_PAGE_SIZE_MAX = 200
 # Counting beyond this many rows costs more than the page itself; above it, lists report
 # a lower bound with count_exact = false (DESIGN §3).
 LIST_COUNT_LIMIT = int(os.environ.get("GUANXI_LIST_COUNT_LIMIT", "10000"))
+# The most records one bulk action (edit, tags, transfer, delete) may touch.
+GUANXI_BULK_MAX = int(os.environ.get("GUANXI_BULK_MAX", "50000"))
+# Roles (besides administrators) whose holders may share saved list views.
+GUANXI_VIEW_SHARE_ROLES = [
+    r.strip() for r in os.environ.get("GUANXI_VIEW_SHARE_ROLES", "manager").split(",") if r.strip()
+]
 
 LOGGING = {
     "version": 1,

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -344,6 +345,27 @@ def _model(entity: str) -> type[models.Model]:
     return permissions.entity(entity).model
 
 
+# Up to this many distinct new values per chunk, one UPDATE each; beyond, bulk_update.
+_MAX_GROUPS = 50
+
+
+def _save_json(model: type[models.Model], objs: list[Any], column: str, now: Any) -> None:
+    """Write ``column`` (tags / custom) of ``objs``: one UPDATE per distinct new value —
+    records that end up alike (most tag changes) share it — else one bulk_update."""
+    groups: dict[str, list[Any]] = {}
+    for obj in objs:
+        key = json.dumps(getattr(obj, column), sort_keys=True, ensure_ascii=False)
+        groups.setdefault(key, []).append(obj)
+    if len(groups) > _MAX_GROUPS:
+        model._default_manager.bulk_update(objs, [column, "updated_at"], batch_size=CHUNK)
+        return
+    for members in groups.values():
+        value = getattr(members[0], column)
+        model._default_manager.filter(pk__in=[o.pk for o in members]).update(
+            **{column: value, "updated_at": now}
+        )
+
+
 def _record_audit(
     actor: User, entity: str, action: str, entries: list[tuple[models.Model, dict[str, Any]]]
 ) -> None:
@@ -402,7 +424,7 @@ def _apply_edit(
             changed.append(obj)
             entries.append((obj, {change.field: [old, new]}))
             undo.setdefault("records", {})[str(obj.pk)] = {"old": old, "new": new}
-        model._default_manager.bulk_update(changed, ["custom", "updated_at"])
+        _save_json(model, changed, "custom", now)
     else:
         column = change.column
         objs = list(qs.only("pk", column, *bulk_spec.repr_fields))
@@ -467,7 +489,7 @@ def _apply_tags(
         obj.updated_at = now
         changed.append(obj)
         entries.append((obj, {"tags": [old, new]}))
-    model._default_manager.bulk_update(changed, ["tags", "updated_at"])
+    _save_json(model, changed, "tags", now)
     _record_audit(actor, bulk_spec.entity, A.UPDATE, entries)
     result.updated += len(entries)
     for obj, _changes in entries:

@@ -162,6 +162,32 @@ def column_list(request: HttpRequest, entity: str) -> list[dict[str, Any]]:
     ]
 
 
+def with_saved_view(
+    request: HttpRequest, caller: Any, entity: str, saved_view: int | None, given: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, str], str]:
+    """A list endpoint's filters with a saved view's applied under them (``?saved_view=``):
+    parameters in the request win. Returns (filters, custom filters, built-in view key).
+    A view the caller may not open is a 404; it never widens the caller's scope."""
+    custom: dict[str, str] = {}
+    if saved_view is None:
+        return given, custom, ""
+    view = saved_views.saved_view_get_for_user(actor=caller, pk=saved_view)
+    if view.entity != entity:
+        raise ValidationFailed([FieldError("saved_view", _("This view belongs to another list."))])
+    merged = dict(given)
+    preset = ""
+    for key, value in (view.query or {}).items():
+        if key in request.GET:
+            continue
+        if key.startswith(lists.CUSTOM):
+            custom[key[len(lists.CUSTOM) :]] = value
+        elif key == "view":
+            preset = value
+        elif key in merged:
+            merged[key] = int(value) if isinstance(merged[key], int) or key == "account" else value
+    return merged, custom, preset
+
+
 # --- bulk -------------------------------------------------------------------------------
 
 

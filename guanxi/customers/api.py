@@ -10,7 +10,7 @@ from ninja.responses import Status
 
 from guanxi.api.auth import actor
 from guanxi.core import permissions
-from guanxi.core.lists_api import BulkIn, BulkOut, run_bulk
+from guanxi.core.lists_api import BulkIn, BulkOut, run_bulk, with_saved_view
 from guanxi.customers import selectors, services
 from guanxi.customers.schemas import (
     AccountFilter,
@@ -35,20 +35,25 @@ router = Router(tags=["customers"])
 
 
 @router.get("/accounts", response=AccountPage, summary="Accounts in the caller's scope")
-def account_list(request: HttpRequest, filters: Query[AccountFilter]) -> dict[str, Any]:
+def account_list(
+    request: HttpRequest, filters: Query[AccountFilter], saved_view: int | None = None
+) -> dict[str, Any]:
+    """``saved_view``: apply a saved view's filters and sort (see ``/views``)."""
     caller = actor(request)
-    f = filters.dict()
+    f, view_custom, _preset = with_saved_view(
+        request, caller, "account", saved_view, filters.dict()
+    )
     result = selectors.account_list(
         actor=caller,
         q=f.pop("q"),
         sort=f.pop("sort"),
         page=f.pop("page"),
         page_size=f.pop("page_size"),
-        filters={**f, "custom": custom_filters(request)},
+        filters={**f, "custom": {**view_custom, **custom_filters(request)}},
     )
     mask = permissions.masked_fields(caller, "account")
     return result.as_api(
-        [selectors.account_as_dict(actor=caller, account=a, mask=mask) for a in result.items]
+        [selectors.account_as_dict(actor=caller, account=x, mask=mask) for x in result.items]
     )
 
 
@@ -104,20 +109,25 @@ def account_bulk(request: HttpRequest, payload: BulkIn) -> dict[str, Any]:
 
 
 @router.get("/contacts", response=ContactPage, summary="Contacts in the caller's scope")
-def contact_list(request: HttpRequest, filters: Query[ContactFilter]) -> dict[str, Any]:
+def contact_list(
+    request: HttpRequest, filters: Query[ContactFilter], saved_view: int | None = None
+) -> dict[str, Any]:
+    """``saved_view``: apply a saved view's filters and sort (see ``/views``)."""
     caller = actor(request)
-    f = filters.dict()
+    f, view_custom, _preset = with_saved_view(
+        request, caller, "contact", saved_view, filters.dict()
+    )
     result = selectors.contact_list(
         actor=caller,
         q=f.pop("q"),
         sort=f.pop("sort"),
         page=f.pop("page"),
         page_size=f.pop("page_size"),
-        filters={**f, "custom": custom_filters(request)},
+        filters={**f, "custom": {**view_custom, **custom_filters(request)}},
     )
     mask = permissions.masked_fields(caller, "contact")
     return result.as_api(
-        [selectors.contact_as_dict(actor=caller, contact=c, mask=mask) for c in result.items]
+        [selectors.contact_as_dict(actor=caller, contact=x, mask=mask) for x in result.items]
     )
 
 

@@ -11,7 +11,7 @@ from ninja.responses import Status
 from guanxi.api.auth import actor
 from guanxi.core import permissions
 from guanxi.core.errors import DuplicateOf, FieldError, NotPermitted, ValidationFailed
-from guanxi.core.lists_api import BulkIn, BulkOut, run_bulk
+from guanxi.core.lists_api import BulkIn, BulkOut, run_bulk, with_saved_view
 from guanxi.customers import selectors as customer_selectors
 from guanxi.customers.schemas import AccountOut, ContactOut, TransferIn, TransferOut
 from guanxi.identity.models import User
@@ -50,16 +50,22 @@ def to_user(user_id: int | None) -> User | None:
 
 
 @router.get("/leads", response=LeadPage, summary="Leads in the caller's scope")
-def lead_list(request: HttpRequest, filters: Query[LeadFilter]) -> dict[str, Any]:
+def lead_list(
+    request: HttpRequest, filters: Query[LeadFilter], saved_view: int | None = None
+) -> dict[str, Any]:
+    """``saved_view``: apply a saved view's filters and sort (see ``/views``); parameters
+    given here win."""
     caller = actor(request)
-    f = filters.dict()
+    f, view_custom, preset = with_saved_view(request, caller, "lead", saved_view, filters.dict())
+    given = {k: v for k, v in f.items() if k not in ("q", "sort", "page", "page_size") and v != ""}
+    given.update(selectors.preset_filters(preset, caller))
     result = selectors.lead_list(
         actor=caller,
-        q=f.pop("q"),
-        sort=f.pop("sort"),
-        page=f.pop("page"),
-        page_size=f.pop("page_size"),
-        filters={**f, "custom": custom_filters(request)},
+        q=f["q"],
+        sort=f["sort"],
+        page=f["page"],
+        page_size=f["page_size"],
+        filters={**given, "custom": {**view_custom, **custom_filters(request)}},
     )
     mask = permissions.masked_fields(caller, "lead")
     return result.as_api(

@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from guanxi.core import bulk, custom_fields, lists, permissions, saved_views
@@ -83,18 +84,19 @@ def list_state(request: HttpRequest, entity: str) -> ListState:
     return ListState(entity, ctx, view, params, lists.resolve(entity, chosen))
 
 
+# (action, button label); the permission each needs is bulk.NEEDS[action].
 BULK_ACTIONS = (
-    ("edit", "edit"),
-    ("add_tags", "edit"),
-    ("remove_tags", "edit"),
-    ("transfer", "transfer"),
-    ("delete", "delete"),
+    ("edit", gettext_lazy("Edit a field")),
+    ("add_tags", gettext_lazy("Add tags")),
+    ("remove_tags", gettext_lazy("Remove tags")),
+    ("transfer", gettext_lazy("Transfer")),
+    ("delete", gettext_lazy("Delete")),
 )
 
 
 def can_bulk(actor: User, entity: str) -> bool:
     """Whether the list offers row selection (some bulk action is permitted at all)."""
-    return any(permissions.can(actor, entity, needs) for _action, needs in BULK_ACTIONS)
+    return any(permissions.can(actor, entity, bulk.NEEDS[a]) for a, _label in BULK_ACTIONS)
 
 
 def page_context(request: HttpRequest, state: ListState, *, count: int) -> dict[str, Any]:
@@ -109,14 +111,8 @@ def page_context(request: HttpRequest, state: ListState, *, count: int) -> dict[
     )
     bulk_actions = [
         (action, label)
-        for action, label, needs in (
-            ("edit", _("Edit a field"), "edit"),
-            ("add_tags", _("Add tags"), "edit"),
-            ("remove_tags", _("Remove tags"), "edit"),
-            ("transfer", _("Transfer"), "transfer"),
-            ("delete", _("Delete"), "delete"),
-        )
-        if permissions.can(actor, state.entity, needs)
+        for action, label in BULK_ACTIONS
+        if permissions.can(actor, state.entity, bulk.NEEDS[action])
     ]
     return {
         "list": state,

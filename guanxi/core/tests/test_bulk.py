@@ -367,3 +367,17 @@ def test_bulk_ui_delete_asks_first_with_the_count(manager: User) -> None:
     assert (
         done.status_code == 302 and not Lead.objects.filter(pk__in=[x.pk for x in leads]).exists()
     )
+
+
+def test_many_distinct_results_fall_back_to_one_bulk_update(sales: User) -> None:
+    leads = [crm_factories.lead(sales, tags=[f"t{i}"]) for i in range(60)]
+    result = bulk.bulk_apply(
+        actor=sales,
+        entity="lead",
+        selection=_ids(*leads),
+        data={"action": "add_tags", "tags": ["x"]},
+    )
+    assert result.updated == 60
+    for i, lead in enumerate(leads):
+        lead.refresh_from_db()
+        assert lead.tags == [f"t{i}", "x"]

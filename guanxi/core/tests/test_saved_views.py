@@ -269,3 +269,31 @@ def test_views_api(api_client: Any, sales: User, colleague: User, manager: User)
     assert next(c for c in columns if c["key"] == "status")["default"] is True
     assert next(c for c in columns if c["key"] == "title")["default"] is False
     assert client.delete(f"views/{view_id}").status_code == 204
+
+
+def test_list_api_applies_a_saved_view_within_scope(
+    api_client: Any, sales: User, colleague: User, manager: User
+) -> None:
+    crm_factories.lead(sales, name="甲沪", city="上海")
+    crm_factories.lead(sales, name="甲京", city="北京")
+    crm_factories.lead(colleague, name="乙沪", city="上海")
+    shared = saved_views.saved_view_create(
+        actor=manager,
+        entity="lead",
+        data={"name": "上海", "query": {"city": "上海", "sort": "name"}, "visibility": "everyone"},
+    )
+    private = saved_views.saved_view_create(
+        actor=manager, entity="lead", data={"name": "私有", "query": {"city": "北京"}}
+    )
+    client = api_client.login(sales)
+    names = [i["name"] for i in client.get("leads", saved_view=shared.pk).json()["items"]]
+    assert names == ["甲沪"]  # the view's filter, the caller's own scope
+    names = [
+        i["name"] for i in client.get("leads", saved_view=shared.pk, city="北京").json()["items"]
+    ]
+    assert names == ["甲京"]  # parameters given win over the view's
+    assert client.get("leads", saved_view=private.pk).status_code == 404
+    boss = api_client.__class__().login(manager)
+    names = [i["name"] for i in boss.get("leads", saved_view=shared.pk).json()["items"]]
+    assert sorted(names) == ["乙沪", "甲沪"]
+    assert boss.get("accounts", saved_view=shared.pk).status_code == 422
