@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guanxi.leads",
     "guanxi.activities",
     "guanxi.search",
+    "guanxi.importing",
     "guanxi.web",
     "guanxi.api",
 ]
