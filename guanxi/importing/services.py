@@ -476,3 +476,38 @@ def mapping_for(*, actor: User, entity: str, headers: list[str]) -> dict[str, st
         return None
     allowed = set(fieldmap.allowed_targets(entity))
     return {k: v for k, v in saved.items() if v in allowed}
+
+
+def batch_start(*, actor: User, upload: Any, file_name: str, options: Options) -> ImportBatch:
+    """Store an upload, record a pending batch and queue it for the worker.
+
+    An unreadable file is a ValidationFailed on ``file`` and nothing is recorded.
+    """
+    check_options(actor=actor, options=options)
+    size = getattr(upload, "size", None)
+    from guanxi.importing.reader import max_upload_bytes
+
+    if size is not None and size > max_upload_bytes():
+        raise ValidationFailed(
+            [
+                FieldError(
+                    "file",
+                    _("The file is larger than %(mb)d MB.")
+                    % {"mb": max_upload_bytes() // (1024 * 1024)},
+                )
+            ]
+        )
+    stored = store_upload(source=upload, file_name=file_name)
+    try:
+        batch = batch_create(actor=actor, path=stored, file_name=file_name, options=options)
+    except UnreadableFile as exc:
+        shutil.rmtree(stored.parent, ignore_errors=True)
+        raise ValidationFailed([FieldError("file", str(exc))]) from exc
+    enqueue(batch)
+    return batch
+
+
+def enqueue(batch: ImportBatch) -> None:
+    from guanxi.importing.tasks import run_import
+
+    transaction.on_commit(lambda: run_import(batch.pk))
