@@ -15,6 +15,7 @@ class ImportBatch(models.Model):
     """
 
     class Status(models.TextChoices):
+        DRAFT = "draft", _("Being set up")
         PENDING = "pending", _("Waiting")
         RUNNING = "running", _("Running")
         CANCELLING = "cancelling", _("Cancelling")

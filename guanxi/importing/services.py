@@ -122,7 +122,9 @@ def _estimate_rows(path: Path, info: FileInfo) -> int:
     return 0
 
 
-def batch_create(*, actor: User, path: Path, file_name: str, options: Options) -> ImportBatch:
+def batch_create(
+    *, actor: User, path: Path, file_name: str, options: Options, draft: bool = False
+) -> ImportBatch:
     """Check permissions and options, read the file's shape, and record a pending batch.
 
     Raises UnreadableFile (nothing recorded) when the file cannot be read at all.
@@ -143,6 +145,7 @@ def batch_create(*, actor: User, path: Path, file_name: str, options: Options) -
         options=options.as_dict(),
         file_info=info.as_dict(),
         rows_estimated=_estimate_rows(path, info),
+        status=S.DRAFT if draft else S.PENDING,
     )
 
 
@@ -511,3 +514,99 @@ def enqueue(batch: ImportBatch) -> None:
     from guanxi.importing.tasks import run_import
 
     transaction.on_commit(lambda: run_import(batch.pk))
+
+
+def _require_draft(actor: User, batch: ImportBatch) -> None:
+    _require_owner_or_admin(actor, batch)
+    if batch.status != S.DRAFT:
+        raise Conflict(_("This import has already been started."))
+
+
+def batch_configure(*, actor: User, batch: ImportBatch, options: Options) -> ImportBatch:
+    """Change a draft's options (file reading overrides, mapping, duplicates, owner …).
+
+    Reading overrides re-read the file's shape; a mapping that no longer fits the
+    headers is dropped for a fresh suggestion.
+    """
+    _require_draft(actor, batch)
+    check_options(actor=actor, options=options)
+    path = Path(batch.stored_file)
+    try:
+        info = inspect_file(path=path, options=options)
+    except UnreadableFile as exc:
+        raise ValidationFailed([FieldError("file", str(exc))]) from exc
+    if info.headers != batch.file_info.get("headers") and options.mapping is not None:
+        options.mapping = mapping_for(actor=actor, entity=options.entity, headers=info.headers)
+    if options.mapping is None:
+        options.mapping = mapping_for(actor=actor, entity=options.entity, headers=info.headers)
+    batch.options = options.as_dict()
+    batch.file_info = info.as_dict()
+    batch.entity = options.entity
+    batch.rows_estimated = _estimate_rows(path, info)
+    batch.save(update_fields=["options", "file_info", "entity", "rows_estimated"])
+    return batch
+
+
+def batch_submit(*, actor: User, batch: ImportBatch) -> ImportBatch:
+    """Start a draft in the background; its mapping is remembered for these headers."""
+    _require_draft(actor, batch)
+    options = Options.from_dict(batch.options)
+    check_options(actor=actor, options=options)
+    headers = list(batch.file_info.get("headers", []))
+    from guanxi.importing.engine import mapping_of
+
+    mapping = mapping_of(options.entity, _info_of(batch), options)
+    mapping_save(
+        actor=actor,
+        entity=options.entity,
+        headers=headers,
+        mapping={str(k): v for k, v in mapping.items()},
+    )
+    options.mapping = {str(k): v for k, v in mapping.items()}
+    batch.options = options.as_dict()
+    batch.status = S.PENDING
+    batch.save(update_fields=["options", "status"])
+    enqueue(batch)
+    return batch
+
+
+def batch_preview(*, actor: User, batch: ImportBatch, rows: int = 10) -> list[dict[str, Any]]:
+    """The first rows as the import would see them: normalised values and problems.
+
+    Reads only; nothing is written and no duplicate look-up is made.
+    """
+    _require_owner_or_admin(actor, batch)
+    from guanxi.importing.engine import RowErrors
+    from guanxi.importing.reader import cell_text, data_rows
+
+    options = Options.from_dict(batch.options)
+    info = _info_of(batch)
+    importer = Importer(
+        actor=actor, path=Path(batch.stored_file), info=info, options=options, batch=None
+    )
+    out: list[dict[str, Any]] = []
+    for number, cells in data_rows(Path(batch.stored_file), info):
+        item: dict[str, Any] = {"row": number, "cells": [cell_text(c) for c in cells]}
+        try:
+            row = importer.prepare(number, cells)
+        except RowErrors as exc:
+            item["errors"] = [{"field": f, "message": m} for f, m in exc.errors]
+            item["values"] = {}
+        else:
+            if row is None:
+                item["empty"] = True
+                item["values"] = {}
+            else:
+                item["values"] = {
+                    k: (", ".join(v) if isinstance(v, list) else v)
+                    for k, v in row.values.items()
+                    if k not in ("name_pinyin", "name_initials", "custom") and v not in ("", None)
+                }
+                if row.company:
+                    item["values"]["company"] = row.company
+                item["errors"] = []
+        item["warnings"] = [w for w in importer.result.warnings if w["row"] == number]
+        out.append(item)
+        if len(out) >= rows:
+            break
+    return out
