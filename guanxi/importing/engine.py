@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -30,6 +30,7 @@ from guanxi.customers import creditcode
 from guanxi.customers.models import Account, Contact
 from guanxi.importing import fields as fieldmap
 from guanxi.importing import values as parse
+from guanxi.importing.bulk import BulkWriter
 from guanxi.importing.models import ImportBatch, ImportedChange
 from guanxi.importing.reader import Cell, FileInfo, cell_text, data_rows
 from guanxi.leads.dedup import find_duplicates_bulk
@@ -197,6 +198,7 @@ class Importer:
         self._users: dict[str, int] | None = None
         self._sources: dict[str, int] | None = None
         self._accounts: dict[str, int] = {}
+        self._writer: BulkWriter | None = None
         self._visible: dict[str, set[int] | None] = {}
         self._editable: dict[str, set[int] | None] = {}
         mapped = {t for _i, t in self.columns}
@@ -597,18 +599,46 @@ class Importer:
                 pairs.setdefault((row.values["name"], company), row.number)
         if not pairs:
             return
-        names = sorted({n for n, _c in pairs})
-        companies = sorted({c for _n, c in pairs})
         hits: list[tuple[str, int, int | None, str, str]] = []
-        for part in _parts(names, 500):
-            lead_rows = Lead.objects.filter(name__in=part, company__in=companies).values_list(
-                "pk", "owner_id", "name", "company"
-            )
-            hits.extend(("lead", pk, o, n, c) for pk, o, n, c in lead_rows)
-            contact_rows = Contact.objects.filter(
-                name__in=part, account__name__in=companies
-            ).values_list("pk", "owner_id", "name", "account__name")
-            hits.extend(("contact", pk, o, n, c or "") for pk, o, n, c in contact_rows)
+        quote = connection.ops.quote_name
+        lead_t, contact_t, account_t = (quote(m._meta.db_table) for m in (Lead, Contact, Account))
+        keys = sorted(pairs)
+        # Plain SQL, OR of exact pairs: each term is one probe of a (company, name) or
+        # (account, …) index, whatever the table size; IN lists over both columns would
+        # make the planner probe their cross product.
+        with connection.cursor() as cur:
+            companies = sorted({c for _n, c in keys})
+            account_names: dict[int, str] = {}
+            for part in _parts(companies, 500):
+                marks = ", ".join(["%s"] * len(part))
+                cur.execute(
+                    f"SELECT id, name FROM {account_t} WHERE name IN ({marks})",
+                    part,
+                )
+                account_names.update(dict(cur.fetchall()))
+            for start in range(0, len(keys), 200):
+                pair_part = keys[start : start + 200]
+                terms = " OR ".join(["(company = %s AND name = %s)"] * len(pair_part))
+                cur.execute(
+                    f"SELECT id, owner_id, name, company FROM {lead_t} WHERE {terms}",
+                    [v for n, c in pair_part for v in (c, n)],
+                )
+                hits.extend(("lead", *r) for r in cur.fetchall())
+            by_company: dict[str, list[int]] = {}
+            for pk, name in account_names.items():
+                by_company.setdefault(name, []).append(pk)
+            contact_keys = [(a, n) for n, c in keys for a in by_company.get(c, [])]
+            for start in range(0, len(contact_keys), 200):
+                part_ids = contact_keys[start : start + 200]
+                terms = " OR ".join(["(account_id = %s AND name = %s)"] * len(part_ids))
+                cur.execute(
+                    f"SELECT id, owner_id, name, account_id FROM {contact_t} WHERE {terms}",
+                    [v for pair in part_ids for v in pair],
+                )
+                hits.extend(
+                    ("contact", pk, owner, name, account_names[account])
+                    for pk, owner, name, account in cur.fetchall()
+                )
         for entity_key, pk, owner_id, name, company in sorted(hits, key=lambda h: h[1]):
             number = pairs.get((name, company))
             if number is None or len(self.result.likely) >= 1000:
@@ -667,21 +697,20 @@ class Importer:
             return
         if self.entity == "contacts":
             self._account_ids(rows)
-        objs: list[Any] = []
+        now = timezone.now()
+        records: list[dict[str, Any]] = []
         for row in rows:
-            values = row.values
-            values.setdefault("custom", {})
-            objs.append(
-                self.model(
-                    **values,
-                    owner_id=row.owner_id or self.default_owner_id,
-                    created_by_id=self.actor.pk,
-                )
-            )
-        manager: Any = self.model._default_manager
-        manager.bulk_create(objs, batch_size=1000)
-        self.result.add_created(self.entity_key, [o.pk for o in objs])
-        self.result.rows_imported += len(objs)
+            record = dict(row.values)
+            record["owner_id"] = row.owner_id or self.default_owner_id
+            record["created_by_id"] = self.actor.pk
+            record["created_at"] = now
+            record["updated_at"] = now
+            records.append(record)
+        if self._writer is None:
+            self._writer = BulkWriter(self.model)
+        ids = self._writer.insert(records)
+        self.result.add_created(self.entity_key, ids)
+        self.result.rows_imported += len(ids)
 
     def _update(self, row: Row, pk: int) -> bool:
         """Fill empty fields (update) or replace them (overwrite); record before/after."""

@@ -238,3 +238,26 @@ def test_export_scope_masking_and_audit() -> None:
     assert entry.changes["records"] == 1 and entry.changes["masked"] == ["mobile"]
     with pytest.raises(NotPermitted):
         exporting.export_records(actor=o.peer, entity="leads", out=io.BytesIO())
+
+
+def test_likely_duplicates_are_listed_not_merged(tmp_path: Path) -> None:
+    admin = factories.admin(username="boss")
+    lead = crm_factories.lead(admin, name="张伟", company="上海关系", mobile="13800138000")
+    account = crm_factories.account(admin, name="深圳公司")
+    contact = crm_factories.contact(admin, name="李娜", account_id=account.pk, email="l@x.cn")
+    leads_file = files.write_csv(
+        tmp_path / "l.csv", [["姓名", "公司", "手机"], ["张伟", "上海关系", "13900139000"]]
+    )
+    _batch, result = _run(admin, leads_file, entity="leads")
+    assert result.rows_imported == 1
+    assert result.likely == [
+        {"row": 2, "existing_id": lead.pk, "existing_type": "lead", "match": "name"}
+    ]
+    contacts_file = files.write_csv(
+        tmp_path / "c.csv", [["姓名", "公司", "手机"], ["李娜", "深圳公司", "13700137000"]]
+    )
+    _batch, result = _run(admin, contacts_file, entity="contacts")
+    assert result.likely == [
+        {"row": 2, "existing_id": contact.pk, "existing_type": "contact", "match": "name"}
+    ]
+    assert Lead.objects.filter(name="张伟").count() == 2
