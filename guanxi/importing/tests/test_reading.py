@@ -238,5 +238,5 @@ def test_unreadable_file_exit_code_2_and_nothing_written(tmp_path: Path, content
 def test_upload_size_limit(tmp_path: Path, settings: object) -> None:
     settings.GUANXI_IMPORT_MAX_BYTES = 100  # type: ignore[attr-defined]
     path = files.write_csv(tmp_path / "big.csv", files.person_rows(20))
-    with pytest.raises(reader.UnreadableFile, match="larger"):
+    with pytest.raises(reader.UnreadableFile, match="MB"):
         _sniff(path)
