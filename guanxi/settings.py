@@ -248,6 +248,9 @@ API_PAGE_SIZE_MAX = 200
 # Counting beyond this many rows costs more than the page itself; above it, lists report
 # a lower bound with count_exact = false (DESIGN §3).
 LIST_COUNT_LIMIT = int(os.environ.get("GUANXI_LIST_COUNT_LIMIT", "10000"))
+# Imports: the largest accepted file, and how long an importer may undo their own import.
+GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+GUANXI_IMPORT_UNDO_HOURS = float(os.environ.get("GUANXI_IMPORT_UNDO_HOURS", "24"))
 
 LOGGING = {
     "version": 1,
