@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import shutil
 import uuid
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ IMPORT_COMPLETED = events.define("import.completed", "An import batch finished")
 IMPORT_UNDONE = events.define("import.undone", "An import batch was undone")
 
 S = ImportBatch.Status
+logger = logging.getLogger(__name__)
 
 
 def undo_window() -> dt.timedelta:
@@ -217,6 +219,16 @@ def batch_run(*, batch_id: int) -> ImportBatch:
         batch.finished_at = timezone.now()
         batch.save(update_fields=["status", "message", "finished_at"])
         return batch
+    except Exception:
+        # Chunks written before the failure stay (and can be undone); the batch must not
+        # look as if it were still running.
+        logger.exception("import batch %s failed", batch.pk)
+        ImportBatch.objects.filter(pk=batch.pk).update(
+            status=S.FAILED,
+            message=_("The import stopped on an unexpected error; the rows before it were kept."),
+            finished_at=timezone.now(),
+        )
+        raise
     _finish(actor, batch, result)
     return batch
 
@@ -325,7 +337,9 @@ class UndoResult:
 
 
 def can_undo(actor: User, batch: ImportBatch) -> bool:
-    if batch.status not in (S.DONE, S.CANCELLED) or batch.finished_at is None:
+    if batch.status not in (S.DONE, S.CANCELLED, S.FAILED) or batch.finished_at is None:
+        return False
+    if batch.status == S.FAILED and not batch.created:
         return False
     if permissions.is_admin(actor):
         return True
@@ -343,7 +357,9 @@ def batch_undo(*, actor: User, batch: ImportBatch) -> UndoResult:
     if batch.status == S.UNDONE:
         raise Conflict(_("This import has already been undone."))
     if not can_undo(actor, batch):
-        if batch.status in (S.DONE, S.CANCELLED):
+        if batch.status == S.FAILED and not batch.created:
+            raise Conflict(_("This import created nothing to undo."))
+        if batch.status in (S.DONE, S.CANCELLED, S.FAILED) and batch.finished_at:
             raise NotPermitted(
                 _("Only an administrator can undo an import after %(h)d hours.")
                 % {"h": int(undo_window().total_seconds() // 3600)}

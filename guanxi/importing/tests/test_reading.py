@@ -240,3 +240,89 @@ def test_upload_size_limit(tmp_path: Path, settings: object) -> None:
     path = files.write_csv(tmp_path / "big.csv", files.person_rows(20))
     with pytest.raises(reader.UnreadableFile, match="MB"):
         _sniff(path)
+
+
+def _ods(path: Path, rows: list[list[str]]) -> Path:
+    """A minimal OpenDocument spreadsheet, written by hand."""
+    import zipfile
+
+    cells = "".join(
+        "<table:table-row>"
+        + "".join(
+            f'<table:table-cell office:value-type="string"><text:p>{c}</text:p></table:table-cell>'
+            for c in row
+        )
+        + "</table:table-row>"
+        for row in rows
+    )
+    content = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0"'
+        ' xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0"'
+        ' xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0" office:version="1.2">'
+        f'<office:body><office:spreadsheet><table:table table:name="客户">{cells}'
+        "</table:table></office:spreadsheet></office:body></office:document-content>"
+    )
+    manifest = (
+        '<?xml version="1.0" encoding="UTF-8"?>'
+        '<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0"'
+        ' manifest:version="1.2"><manifest:file-entry manifest:full-path="/"'
+        ' manifest:media-type="application/vnd.oasis.opendocument.spreadsheet"/>'
+        '<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>'
+        "</manifest:manifest>"
+    )
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr(
+            "mimetype", "application/vnd.oasis.opendocument.spreadsheet", zipfile.ZIP_STORED
+        )
+        zf.writestr("content.xml", content)
+        zf.writestr("META-INF/manifest.xml", manifest)
+    return path
+
+
+def test_ods_is_read(tmp_path: Path) -> None:
+    path = _ods(tmp_path / "k.ods", [["姓名", "手机"], ["张伟", "13800138000"]])
+    info = _sniff(path)
+    assert (info.kind, info.sheets, info.headers) == ("ods", ["客户"], ["姓名", "手机"])
+    assert list(reader.data_rows(path, info)) == [(2, ["张伟", "13800138000"])]
+
+
+def test_sheet_choice(tmp_path: Path) -> None:
+    path = files.write_xlsx(
+        tmp_path / "two.xlsx",
+        [["说明"], ["第一张表只是说明"]],
+        extra_sheets={"客户": [["姓名", "手机"], ["李娜", 13900139000]]},
+    )
+    info = reader.sniff(path, sheet="客户", header_score=fields.header_score)
+    assert info.headers == ["姓名", "手机"]
+    assert list(reader.data_rows(path, info)) == [(2, ["李娜", 13900139000.0])]
+    with pytest.raises(reader.UnreadableFile):
+        reader.sniff(path, sheet="没有")
+
+
+def test_zip_bomb_is_refused(tmp_path: Path) -> None:
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("[Content_Types].xml", "<Types/>")
+        zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (20 * 1024 * 1024))
+    with pytest.raises(reader.UnreadableFile):
+        _sniff(path)
+
+
+def test_owner_option_and_unknown_owner_column(tmp_path: Path) -> None:
+    factories.admin(username="boss")
+    colleague = factories.user("sales", username="lina")
+    rows = [
+        ["姓名", "手机", "负责人"],
+        ["甲", "13800138000", "没这个人"],
+        ["乙", "13900139000", "boss"],
+    ]
+    path = files.write_csv(tmp_path / "o.csv", rows)
+    out = StringIO()
+    call_command("import", str(path), "--entity", "leads", "--owner", "lina", "--json", stdout=out)
+    result = json.loads(out.getvalue())
+    assert result["warnings"][0]["row"] == 2 and result["warnings"][0]["field"] == "owner"
+    assert Lead.objects.get(name="甲").owner_id == colleague.pk
+    assert Lead.objects.get(name="乙").owner.username == "boss"
