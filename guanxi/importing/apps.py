@@ -11,3 +11,4 @@ class ImportingConfig(AppConfig):
         from guanxi.web.navigation import NavItem, register
 
         register(NavItem("importing:batch_list", _("Import"), entity="lead", order=90))
+        register(NavItem("importing:quality", _("Data quality"), entity="lead", order=91))

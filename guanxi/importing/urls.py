@@ -12,4 +12,5 @@ urlpatterns = [
     path("imports/<int:pk>/undo/", views.batch_undo, name="undo"),
     path("imports/<int:pk>/errors.csv", views.batch_errors_csv, name="errors_csv"),
     path("export/<str:entity>/", views.export_download, name="export"),
+    path("data-quality/", views.data_quality, name="quality"),
 ]

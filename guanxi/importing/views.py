@@ -258,3 +258,40 @@ def export_download(request: HttpRequest, entity: str) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+@login_required
+def data_quality(request: HttpRequest) -> HttpResponse:
+    """数据治理: completeness ranking of owners (数据之星) and stale records, in scope."""
+    from guanxi.importing import quality
+
+    actor = _actor(request)
+    entity_key = request.GET.get("entity", "lead")
+    if entity_key not in quality.IMPORTANT_FIELDS:
+        raise Http404
+    if not permissions.can(actor, entity_key, "view"):
+        raise PermissionDenied
+    try:
+        days = max(1, min(int(request.GET.get("days", "30")), 3650))
+    except ValueError:
+        days = 30
+    model = permissions.entity(entity_key).model
+    return render(
+        request,
+        "importing/quality.html",
+        {
+            "entity_key": entity_key,
+            "entities": [
+                (k, permissions.entity(k).label)
+                for k in quality.IMPORTANT_FIELDS
+                if permissions.can(actor, k, "view")
+            ],
+            "fields": [
+                str(getattr(model._meta.get_field(n), "verbose_name", n))
+                for n in quality.important_fields(entity_key)
+            ],
+            "ranking": quality.owner_ranking(actor=actor, entity_key=entity_key),
+            "stale": quality.stale_records(actor=actor, entity_key=entity_key, days=days),
+            "days": days,
+        },
+    )
