@@ -201,6 +201,10 @@ class Importer:
         self._writer: BulkWriter | None = None
         self._visible: dict[str, set[int] | None] = {}
         self._editable: dict[str, set[int] | None] = {}
+        self.kinds = {t: fieldmap.TARGETS[t].kind for t in fieldmap.TARGETS}
+        self.max_lengths = {t: fieldmap.TARGETS[t].max_length for t in fieldmap.TARGETS}
+        if self.entity == "accounts":
+            self.max_lengths["name"] = Account._meta.get_field("name").max_length or 200
         mapped = {t for _i, t in self.columns}
         self.contact_field = next(
             (t for t in ("mobile", "phone", "email") if t in mapped), "mobile"
@@ -270,11 +274,10 @@ class Importer:
 
     def _text(self, target: str, value: Cell, out: dict[str, Any]) -> None:
         text = cell_text(value)
-        spec = fieldmap.TARGETS[target]
-        if spec.max_length and len(text) > spec.max_length:
+        limit = self.max_lengths[target]
+        if limit and len(text) > limit:
             raise ValueError(
-                _("At most %(n)d characters (this value has %(m)d).")
-                % {"n": spec.max_length, "m": len(text)}
+                _("At most %(n)d characters (this value has %(m)d).") % {"n": limit, "m": len(text)}
             )
         out[target] = text
 
@@ -300,7 +303,7 @@ class Importer:
             if target.startswith("custom."):
                 continue
             try:
-                kind = fieldmap.TARGETS[target].kind
+                kind = self.kinds[target]
                 if kind in ("text",):
                     self._text(target, value, out)
                 elif kind == "part" or kind == "long_text":
@@ -374,18 +377,30 @@ class Importer:
             out["name"] = (last + first) if cjk else f"{first} {last}".strip()
             if len(out["name"]) > 100:
                 errors.append(("name", _("At most %(n)d characters.") % {"n": 100}))
+        name_failed = any(t == "name" for t, _m in errors)
         if self.entity == "accounts":
-            if not out.get("name"):
+            if not out.get("name") and not name_failed:
                 errors.append(("name", _("A name is required.")))
         else:
-            if not out.get("name"):
-                if out.get("company"):
-                    out["name"] = out["company"][:100]
-                else:
+            if not out.get("name") and not name_failed:
+                company = out.get("company", "")
+                if not company:
                     errors.append(("name", _("A name or a company is required.")))
+                elif len(company) > self.max_lengths["name"]:
+                    # The company stands in for the name: never cut it to fit.
+                    errors.append(
+                        (
+                            "name",
+                            _("At most %(n)d characters (this value has %(m)d).")
+                            % {"n": self.max_lengths["name"], "m": len(company)},
+                        )
+                    )
+                else:
+                    out["name"] = company
             if (
                 self.options.require_contact
-                and not any(f"{t}_e164" in out for t in ("mobile", "phone"))
+                and "mobile_e164" not in out
+                and "phone_e164" not in out
                 and "email_norm" not in out
                 and not any(t in ("mobile", "phone", "email") for t, _m in errors)
             ):

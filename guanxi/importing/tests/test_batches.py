@@ -261,3 +261,23 @@ def test_likely_duplicates_are_listed_not_merged(tmp_path: Path) -> None:
         {"row": 2, "existing_id": contact.pk, "existing_type": "contact", "match": "name"}
     ]
     assert Lead.objects.filter(name="张伟").count() == 2
+
+
+def test_accounts_dedup_on_name_and_long_names(tmp_path: Path) -> None:
+    admin = factories.admin(username="boss")
+    existing = crm_factories.account(admin, name="上海关系科技有限公司")
+    long_name = "很" * 150  # accounts allow 200 characters
+    rows = [
+        ["客户名称", "客户级别", "城市"],
+        ["上海关系科技有限公司", "A（重点客户）", "上海"],
+        [long_name, "B（普通客户）", "北京"],
+        [long_name, "C", "北京"],
+        ["太" * 201, "", ""],
+    ]
+    path = files.write_csv(tmp_path / "a.csv", rows)
+    _batch, result = _run(admin, path, entity="accounts", on_duplicate="update")
+    assert (result.rows_imported, result.rows_updated, result.rows_duplicate) == (1, 1, 2)
+    assert [(e["row"], e["field"]) for e in result.errors] == [(5, "name")]
+    existing.refresh_from_db()
+    assert (existing.tier, existing.city) == ("A", "上海")
+    assert Account.objects.get(name=long_name).tier == "B"
