@@ -50,10 +50,8 @@ def _may_import(actor: User) -> bool:
 @login_required
 def batch_list(request: HttpRequest) -> HttpResponse:
     actor = _actor(request)
-    if not _may_import(actor) and not permissions.is_admin(actor):
-        raise PermissionDenied
     page = selectors.batch_list(actor=actor, page=request.GET.get("page", 1))
-    return render(request, "importing/list.html", {"page": page})
+    return render(request, "importing/list.html", {"page": page, "can_import": _may_import(actor)})
 
 
 @login_required

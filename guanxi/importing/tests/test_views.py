@@ -94,7 +94,10 @@ def test_wizard_refuses_other_users_batches_and_sales(tmp_path: Path) -> None:
     assert peer.get(f"/imports/{batch.pk}/setup/").status_code == 404
     assert peer.get(f"/imports/{batch.pk}/").status_code == 404
     assert peer.post(f"/imports/{batch.pk}/undo/").status_code == 404
-    assert _client(factories.user("sales")).get("/imports/new/").status_code == 403
+    sales = _client(factories.user("sales"))
+    assert sales.get("/imports/new/").status_code == 403
+    listing = sales.get("/imports/")
+    assert listing.status_code == 200 and "/imports/new/" not in listing.content.decode()
     bad = client.post(
         "/imports/new/", {"file": SimpleUploadedFile("x.csv", b""), "entity": "leads"}
     )
