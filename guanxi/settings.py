@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.automation",
     "guanxi.search",
+    "guanxi.importing",
     "guanxi.web",
     "guanxi.api",
 ]
@@ -256,6 +257,10 @@ GUANXI_VIEW_SHARE_ROLES = [
     r.strip() for r in os.environ.get("GUANXI_VIEW_SHARE_ROLES", "manager").split(",") if r.strip()
 ]
 
+# Imports: the largest accepted file, and how long an importer may undo their own import.
+GUANXI_IMPORT_MAX_BYTES = int(os.environ.get("GUANXI_IMPORT_MAX_BYTES", str(50 * 1024 * 1024)))
+GUANXI_IMPORT_UNDO_HOURS = float(os.environ.get("GUANXI_IMPORT_UNDO_HOURS", "24"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -284,6 +289,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.automation.api",
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
+    "guanxi.importing.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.

@@ -18,4 +18,5 @@ urlpatterns = [
     path("", include("guanxi.customers.urls")),
     path("search/", include("guanxi.search.urls")),
     path("", include("guanxi.sales.urls")),
+    path("", include("guanxi.importing.urls")),
 ]

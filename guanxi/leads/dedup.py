@@ -110,3 +110,48 @@ def likely_duplicates(
                 )
             )
     return found[:limit]
+
+
+def find_duplicates_bulk(
+    *, phones: set[str], emails: set[str], chunk: int = 2000
+) -> dict[tuple[str, str], tuple[str, int, int | None]]:
+    """Existing leads and contacts holding any of ``phones`` (E.164) or ``emails``
+    (normalised), for imports: ``{("phone"|"email", key): (entity_key, id, owner_id)}``.
+
+    The same rules as :func:`find_duplicate` (a phone matches either phone column; the
+    oldest record wins), in a few indexed IN look-ups per chunk of keys instead of one
+    query per row. Callers decide what the importer may see of each match.
+    """
+    found: dict[tuple[str, str], tuple[str, int, int | None]] = {}
+
+    def keep(match: str, key: str, entity_key: str, pk: int, owner_id: int | None) -> None:
+        current = found.get((match, key))
+        # Leads before contacts, then the oldest: as find_duplicate reports them.
+        rank = (0 if entity_key == "lead" else 1, pk)
+        if current is None or rank < (0 if current[0] == "lead" else 1, current[1]):
+            found[(match, key)] = (entity_key, pk, owner_id)
+
+    from django.db import connection
+
+    quote = connection.ops.quote_name
+    for match, keys, columns in (
+        ("phone", sorted(phones), ("mobile_e164", "phone_e164")),
+        ("email", sorted(emails), ("email_norm",)),
+    ):
+        for start in range(0, len(keys), chunk):
+            part = keys[start : start + chunk]
+            marks = ", ".join(["%s"] * len(part))
+            for entity_key, model in _SOURCES:
+                table = quote(model._meta.db_table)
+                for column in columns:
+                    # Plain SQL: the ORM prepares every IN parameter one by one, which
+                    # cost more than the look-up itself on big imports.
+                    sql = (
+                        f"SELECT {quote(column)}, id, owner_id FROM {table} "
+                        f"WHERE {quote(column)} IN ({marks})"
+                    )
+                    with connection.cursor() as cur:
+                        cur.execute(sql, part)
+                        for key, pk, owner_id in cur.fetchall():
+                            keep(match, key, entity_key, pk, owner_id)
+    return found

@@ -1,0 +1,114 @@
+"""/api/v1/imports: upload (runs in the background), status, report, undo, cancel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import File, Form, Router
+from ninja.files import UploadedFile
+from ninja.responses import Status
+
+from guanxi.api.auth import actor
+from guanxi.core.errors import FieldError, ValidationFailed
+from guanxi.identity.models import User
+from guanxi.importing import selectors, services
+from guanxi.importing.engine import Options
+from guanxi.importing.schemas import ImportOut, ImportPage, ImportReportOut, UndoOut
+
+router = Router(tags=["imports"])
+
+
+def _owner_id(username: str) -> int | None:
+    if not username:
+        return None
+    user = User.objects.filter(username__iexact=username.strip(), is_active=True).first()
+    if user is None:
+        raise ValidationFailed([FieldError("owner", "No such active user.")])
+    return user.pk
+
+
+@router.post(
+    "/imports",
+    response={202: ImportOut},
+    summary="Upload a file to import (runs in the background; poll /imports/{id})",
+)
+def import_create(
+    request: HttpRequest,
+    file: File[UploadedFile],
+    entity: Form[str],
+    on_duplicate: Form[str] = "skip",
+    owner: Form[str] = "",
+    tags: Form[str] = "",
+    source: Form[str] = "",
+    require_contact: Form[bool] = True,
+    date_order: Form[str] = "MDY",
+    encoding: Form[str] = "",
+    delimiter: Form[str] = "",
+    sheet: Form[str] = "",
+    header_row: Form[int] = 0,
+    dry_run: Form[bool] = False,
+) -> Status[dict[str, Any]]:
+    caller = actor(request)
+    options = Options(
+        entity=entity,
+        on_duplicate=on_duplicate,
+        owner_id=_owner_id(owner),
+        tags=[t.strip() for t in tags.replace("，", ",").split(",") if t.strip()],
+        source=source,
+        require_contact=require_contact,
+        date_order=date_order,
+        encoding=encoding,
+        delimiter=delimiter,
+        sheet=sheet,
+        header_row=header_row,
+        dry_run=dry_run,
+        time_zone=str(getattr(caller, "time_zone", "") or "Asia/Shanghai"),
+    )
+    batch = services.batch_start(
+        actor=caller, upload=file, file_name=file.name or "upload", options=options
+    )
+    batch.refresh_from_db()
+    return Status(202, selectors.batch_as_dict(batch))
+
+
+@router.get("/imports", response=ImportPage, summary="The caller's imports (all for admins)")
+def import_list(request: HttpRequest, page: int = 1, page_size: int = 20) -> dict[str, Any]:
+    result = selectors.batch_list(actor=actor(request), page=page, page_size=page_size)
+    return result.as_api([selectors.batch_as_dict(b) for b in result.items])
+
+
+@router.get("/imports/{int:batch_id}", response=ImportOut, summary="Status, progress, counts")
+def import_get(request: HttpRequest, batch_id: int) -> dict[str, Any]:
+    return selectors.batch_as_dict(selectors.batch_get_for_user(actor=actor(request), pk=batch_id))
+
+
+@router.get(
+    "/imports/{int:batch_id}/report",
+    response=ImportReportOut,
+    summary="Errors (row, field, message) and duplicates (row, existing_id, match, action)",
+)
+def import_report(request: HttpRequest, batch_id: int) -> dict[str, Any]:
+    batch = selectors.batch_get_for_user(actor=actor(request), pk=batch_id)
+    return selectors.batch_report(batch)
+
+
+@router.post("/imports/{int:batch_id}/undo", response=UndoOut, summary="Undo an import")
+def import_undo(request: HttpRequest, batch_id: int) -> dict[str, Any]:
+    caller = actor(request)
+    batch = selectors.batch_get_for_user(actor=caller, pk=batch_id)
+    result = services.batch_undo(actor=caller, batch=batch)
+    return {
+        "id": batch.pk,
+        "status": "undone",
+        "removed": result.removed,
+        "restored": result.restored,
+        "conflicts": result.conflicts,
+    }
+
+
+@router.post("/imports/{int:batch_id}/cancel", response=ImportOut, summary="Stop an import")
+def import_cancel(request: HttpRequest, batch_id: int) -> dict[str, Any]:
+    caller = actor(request)
+    batch = selectors.batch_get_for_user(actor=caller, pk=batch_id)
+    return selectors.batch_as_dict(services.batch_cancel(actor=caller, batch=batch))

@@ -1,0 +1,16 @@
+from django.urls import path
+
+from guanxi.importing import views
+
+app_name = "importing"
+urlpatterns = [
+    path("imports/", views.batch_list, name="batch_list"),
+    path("imports/new/", views.batch_new, name="new"),
+    path("imports/<int:pk>/", views.batch_detail, name="detail"),
+    path("imports/<int:pk>/setup/", views.batch_setup, name="setup"),
+    path("imports/<int:pk>/cancel/", views.batch_cancel, name="cancel"),
+    path("imports/<int:pk>/undo/", views.batch_undo, name="undo"),
+    path("imports/<int:pk>/errors.csv", views.batch_errors_csv, name="errors_csv"),
+    path("export/<str:entity>/", views.export_download, name="export"),
+    path("data-quality/", views.data_quality, name="quality"),
+]
