@@ -86,3 +86,11 @@ def leads_reclaim_to_pool() -> int:
     from guanxi.leads.pool import leads_reclaim_due
 
     return leads_reclaim_due(timezone.now())
+
+
+@db_periodic_task(crontab(minute="27"))
+def accounts_reclaim_to_pool() -> int:
+    """Apply the account reclaim rules hourly: warn owners ahead, reclaim due accounts."""
+    from guanxi.leads.pool import accounts_reclaim_due
+
+    return accounts_reclaim_due(timezone.now())
