@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "guanxi.customers",
     "guanxi.leads",
     "guanxi.activities",
+    "guanxi.sales",
     "guanxi.search",
     "guanxi.web",
     "guanxi.api",
@@ -269,6 +270,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.leads.api",
     "guanxi.customers.api",
     "guanxi.activities.api",
+    "guanxi.sales.api",
     "guanxi.search.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also

@@ -14,4 +14,5 @@ urlpatterns = [
     path("", include("guanxi.leads.pool_urls")),
     path("", include("guanxi.customers.urls")),
     path("search/", include("guanxi.search.urls")),
+    path("", include("guanxi.sales.urls")),
 ]
