@@ -92,13 +92,13 @@ def handover_execute(
             ids = list(Deal.objects.filter(owner=from_user).values_list("pk", flat=True))
             result["deal"] = deal_transfer(actor=actor, records=ids, to_user=to_user)
             deal_links = Deal.collaborators.through
-            for link in list(deal_links.objects.filter(user_id=from_user.pk)):
-                deal_links.objects.get_or_create(deal_id=link.deal_id, user_id=to_user.pk)
+            for deal_link in list(deal_links.objects.filter(user_id=from_user.pk)):
+                deal_links.objects.get_or_create(deal_id=deal_link.deal_id, user_id=to_user.pk)
                 audit.record(
                     actor=actor,
                     action=AuditEvent.Action.TRANSFER,
                     entity="deal",
-                    object_id=link.deal_id,
+                    object_id=deal_link.deal_id,
                     changes={"collaborators": [from_user.pk, to_user.pk]},
                 )
             deal_links.objects.filter(user_id=from_user.pk).delete()
