@@ -209,6 +209,15 @@ class PoolRule(models.Model):
     not_converted_days = models.PositiveIntegerField(
         _("not converted in (days)"), null=True, blank=True
     )
+    no_deal_days = models.PositiveIntegerField(
+        _("no new deal in (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Accounts: no deal created for the account; leads: no deal linked to it."),
+    )
+    not_won_days = models.PositiveIntegerField(
+        _("no deal won in (days)"), null=True, blank=True, help_text=_("Accounts only.")
+    )
     warn_days_before = models.PositiveIntegerField(_("warn owner (days before)"), default=0)
     tiers = models.JSONField(
         _("tiers"),

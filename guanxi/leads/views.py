@@ -521,6 +521,8 @@ class PoolRuleForm(forms.ModelForm):
             "tiers",
             "no_followup_days",
             "not_converted_days",
+            "no_deal_days",
+            "not_won_days",
             "warn_days_before",
         ]
         help_texts = {

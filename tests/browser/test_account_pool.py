@@ -22,9 +22,7 @@ def test_claim_an_account_from_the_department_pool(page: Any, live_server: Any) 
     south = factories.department("华南区")
     pool.pool_create(actor=admin, department=east, name="华东公海")
     pool.pool_create(actor=admin, department=south, name="华南公海")
-    sales = factories.user(
-        "sales", username="liuyang", password="Sales-pass-123", department=east
-    )
+    sales = factories.user("sales", username="liuyang", password="Sales-pass-123", department=east)
     former = factories.user("sales", department=east)
     southern = factories.user("sales", department=south)
     mine = crm_factories.account(former, name="星河制造有限公司", tier="A")

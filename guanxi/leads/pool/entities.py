@@ -23,6 +23,8 @@ from guanxi.leads.models import Lead, PoolSettings
 # Kinds of reclaim condition a rule may set (PoolRule field names).
 NO_FOLLOWUP = "no_followup_days"
 NOT_CONVERTED = "not_converted_days"
+NO_DEAL = "no_deal_days"
+NOT_WON = "not_won_days"
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,8 @@ class PoolEntity:
     reclaimed: str
     open_q: Callable[[], Q] = Q
     tiered: bool = False
+    # The Deal foreign key that links a deal to a record of this kind.
+    deal_field: str = ""
 
     def message(self, key: str, **params: Any) -> str:
         text = str(self.messages[key])
@@ -69,7 +73,8 @@ LEAD = PoolEntity(
     detail_url="leads:detail",
     owned_cap="max_owned",
     locked_cap="max_locked",
-    conditions=(NO_FOLLOWUP, NOT_CONVERTED),
+    conditions=(NO_FOLLOWUP, NOT_CONVERTED, NO_DEAL),
+    deal_field="lead",
     open_q=lambda: ~Q(status=Lead.Status.CONVERTED),
     claimed=events.define("lead.claimed", "A lead was claimed from the public pool"),
     released=events.define("lead.released", "A lead was released to the public pool"),
@@ -98,8 +103,9 @@ ACCOUNT = PoolEntity(
     detail_url="customers:account_detail",
     owned_cap="max_owned_accounts",
     locked_cap="max_locked_accounts",
-    conditions=(NO_FOLLOWUP,),
+    conditions=(NO_FOLLOWUP, NO_DEAL, NOT_WON),
     tiered=True,
+    deal_field="account",
     claimed=events.define("account.claimed", "An account was claimed from the public pool"),
     released=events.define("account.released", "An account was released to the public pool"),
     reclaimed=events.define("account.reclaimed", "An account was reclaimed to the public pool"),

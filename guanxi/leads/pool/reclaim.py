@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import Promise
@@ -28,8 +28,10 @@ from guanxi.core.errors import FieldError, NotPermitted, ValidationFailed
 from guanxi.core.models import AuditEvent
 from guanxi.leads.models import PoolEvent, PoolRule
 from guanxi.leads.pool.entities import (
+    NO_DEAL,
     NO_FOLLOWUP,
     NOT_CONVERTED,
+    NOT_WON,
     PoolEntity,
     pool_entities,
     pool_entity,
@@ -51,40 +53,88 @@ def _held_since(limit: dt.datetime) -> Q:
 
 @dataclass(frozen=True)
 class Condition:
-    """One kind of reclaim condition: ``q`` finds records due at ``at``; ``clock`` says
-    from when a record's days count (so its due time is ``clock + days``)."""
+    """One kind of reclaim condition: ``q`` finds records of ``kind`` due when the limit
+    (``at`` minus the rule's days) is ``limit``; ``clock`` says from when a record's days
+    count (its due time is ``clock + days``), reading what ``annotate`` adds."""
 
     field: str
     reason: Promise
-    q: Callable[[dt.datetime], Q]
+    q: Callable[[PoolEntity, dt.datetime], Q]
     clock: Callable[[Any], dt.datetime]
+    annotate: Callable[[PoolEntity], dict[str, Any]] | None = None
 
 
 def _anchor(obj: Any) -> dt.datetime:
     return obj.owned_since or obj.created_at
 
 
-def _last_touch(obj: Any) -> dt.datetime:
+def _later(obj: Any, attr: str) -> dt.datetime:
     anchor = _anchor(obj)
-    touched = obj.last_contacted_at
-    return max(anchor, touched) if touched is not None else anchor
+    other = getattr(obj, attr, None)
+    return max(anchor, other) if other is not None else anchor
+
+
+def _deals(kind: PoolEntity, **filters: Any) -> QuerySet[Any]:
+    from guanxi.sales.models import Deal
+
+    return Deal.objects.filter(**{kind.deal_field: OuterRef("pk")}, **filters)
+
+
+def _no_deal_q(kind: PoolEntity, limit: dt.datetime) -> Q:
+    return _held_since(limit) & Q(~Exists(_deals(kind, created_at__gte=limit)))
+
+
+def _not_won_q(kind: PoolEntity, limit: dt.datetime) -> Q:
+    from guanxi.sales.models import Deal
+
+    return _held_since(limit) & Q(~Exists(_deals(kind, status=Deal.Status.WON, won_at__gte=limit)))
+
+
+def _last_deal(kind: PoolEntity) -> dict[str, Any]:
+    latest = _deals(kind).order_by("-created_at").values("created_at")[:1]
+    return {"_last_deal_at": Subquery(latest)}
+
+
+def _last_won(kind: PoolEntity) -> dict[str, Any]:
+    from guanxi.sales.models import Deal
+
+    latest = (
+        _deals(kind, status=Deal.Status.WON, won_at__isnull=False)
+        .order_by("-won_at")
+        .values("won_at")[:1]
+    )
+    return {"_last_won_at": Subquery(latest)}
 
 
 CONDITIONS: dict[str, Condition] = {
     NO_FOLLOWUP: Condition(
         NO_FOLLOWUP,
         gettext_lazy("No follow-up for %(days)s days"),
-        lambda limit: (
+        lambda kind, limit: (
             _held_since(limit)
             & (Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=limit))
         ),
-        _last_touch,
+        lambda obj: _later(obj, "last_contacted_at"),
     ),
     NOT_CONVERTED: Condition(
         NOT_CONVERTED,
         gettext_lazy("Not converted within %(days)s days"),
-        _held_since,
+        lambda kind, limit: _held_since(limit),
         _anchor,
+    ),
+    NO_DEAL: Condition(
+        NO_DEAL,
+        gettext_lazy("No new deal for %(days)s days"),
+        _no_deal_q,
+        lambda obj: _later(obj, "_last_deal_at"),
+        _last_deal,
+    ),
+    NOT_WON: Condition(
+        NOT_WON,
+        gettext_lazy("No deal won for %(days)s days"),
+        _not_won_q,
+        lambda obj: _later(obj, "_last_won_at"),
+        _last_won,
     ),
 }
 
@@ -107,7 +157,7 @@ def rule_queryset(rule: PoolRule, at: dt.datetime) -> QuerySet[Any] | None:
     kind = _kind(rule)
     conds = Q()
     for cond, days in _conditions(rule):
-        conds |= cond.q(at - dt.timedelta(days=days))
+        conds |= cond.q(kind, at - dt.timedelta(days=days))
     if not conds:
         return None
     qs = kind.records().filter(owner__isnull=False, pool_locked=False).filter(conds)
@@ -140,6 +190,16 @@ def active_rules(entity: str | None = "lead") -> list[PoolRule]:
     if entity is not None:
         qs = qs.filter(entity=entity)
     return list(qs)
+
+
+def _annotated(rule: PoolRule, qs: QuerySet[Any]) -> QuerySet[Any]:
+    """``qs`` with what the rule's clocks read (the latest deal dates, when they matter)."""
+    kind = _kind(rule)
+    extra: dict[str, Any] = {}
+    for cond, _days in _conditions(rule):
+        if cond.annotate is not None:
+            extra.update(cond.annotate(kind))
+    return qs.annotate(**extra) if extra else qs
 
 
 def _fields(kind: PoolEntity) -> list[str]:
@@ -225,7 +285,9 @@ def _warn(rule: PoolRule, now: dt.datetime) -> int:
     fk = kind.event_field
     for chunk in _chunks(ids):
         objs: list[Any] = list(
-            kind.model._default_manager.filter(pk__in=chunk).select_related("owner").order_by("pk")
+            _annotated(rule, kind.model._default_manager.filter(pk__in=chunk))
+            .select_related("owner")
+            .order_by("pk")
         )
         seen = set(
             PoolEvent.objects.filter(
@@ -281,9 +343,13 @@ def _reclaim_rule(rule: PoolRule, now: dt.datetime) -> int:
             # followed up or transferred meanwhile is no longer due.
             current = rule_queryset(rule, now)
             assert current is not None
-            objs = list(
+            locked = list(
                 current.filter(pk__in=chunk)
                 .select_for_update(of=("self",))
+                .values_list("pk", flat=True)
+            )
+            objs = list(
+                _annotated(rule, kind.model._default_manager.filter(pk__in=locked))
                 .only(*_fields(kind))
                 .order_by("pk")
             )
