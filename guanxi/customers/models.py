@@ -98,12 +98,16 @@ class Account(OwnedModel):
                 fields=["lifecycle_stage", "-created_at", "-id"], name="account_stage_idx"
             ),
             models.Index(fields=["city", "-created_at", "-id"], name="account_city_idx"),
-            # The pool pages: unowned accounts of one pool, newest first.
+            # The pool pages: unowned accounts newest first, filtered by pool from the
+            # index itself; the count is an index-only scan. The owner column leads so
+            # SQLite's planner prefers it to account_owner_created_idx.
             models.Index(
-                fields=["pool_department", "-created_at", "-id"],
+                fields=["owner", "-created_at", "-id", "pool_department"],
                 condition=Q(owner__isnull=True),
                 name="account_pool_idx",
             ),
+            # The "no follow-up in N days" reclaim rule.
+            models.Index(fields=["last_contacted_at"], name="account_last_contacted_idx"),
         ]
 
     def __str__(self) -> str:

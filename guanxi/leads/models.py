@@ -127,9 +127,11 @@ class Lead(OwnedModel):
             models.Index(fields=["next_followup_at"], name="lead_next_followup_idx"),
             models.Index(fields=["last_contacted_at"], name="lead_last_contacted_idx"),
             models.Index(fields=["owner", "next_followup_at"], name="lead_owner_followup_idx"),
-            # The pool pages: unowned leads of one pool, newest first.
+            # The pool pages: unowned leads newest first, filtered by pool (and not
+            # converted) from the index itself; the count is an index-only scan. The
+            # owner column leads so SQLite's planner prefers it to lead_owner_created_idx.
             models.Index(
-                fields=["pool_department", "-created_at", "-id"],
+                fields=["owner", "-created_at", "-id", "pool_department", "status"],
                 condition=models.Q(owner__isnull=True),
                 name="lead_pool_idx",
             ),

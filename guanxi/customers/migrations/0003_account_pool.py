@@ -36,6 +36,10 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='account',
-            index=models.Index(condition=models.Q(('owner__isnull', True)), fields=['pool_department', '-created_at', '-id'], name='account_pool_idx'),
+            index=models.Index(condition=models.Q(('owner__isnull', True)), fields=['owner', '-created_at', '-id', 'pool_department'], name='account_pool_idx'),
+        ),
+        migrations.AddIndex(
+            model_name='account',
+            index=models.Index(fields=['last_contacted_at'], name='account_last_contacted_idx'),
         ),
     ]

@@ -65,7 +65,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='lead',
-            index=models.Index(condition=models.Q(('owner__isnull', True)), fields=['pool_department', '-created_at', '-id'], name='lead_pool_idx'),
+            index=models.Index(condition=models.Q(('owner__isnull', True)), fields=['owner', '-created_at', '-id', 'pool_department', 'status'], name='lead_pool_idx'),
         ),
         migrations.AddIndex(
             model_name='poolevent',

@@ -354,7 +354,7 @@ def test_api_claim_release_lock_and_list(api_client: Any) -> None:
 
 
 def test_pages_list_claim_release_lock() -> None:
-    sales = factories.user("sales")
+    sales = factories.user("sales", language="en")
     account = _pool_account(name="公海客户丙")
     web = _client(sales)
     page = web.get(reverse("pool:accounts"))
@@ -381,7 +381,7 @@ def test_pages_list_claim_release_lock() -> None:
 
 
 def test_rules_page_creates_account_rules_with_tiers() -> None:
-    admin = _client(factories.admin())
+    admin = _client(factories.admin(language="en"))
     form = {
         "name": "A 类 15 天",
         "entity": "account",

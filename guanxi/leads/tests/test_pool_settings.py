@@ -107,7 +107,7 @@ def test_api_reads_and_patches_settings(api_client: Any) -> None:
 
 def test_department_pools_are_managed_on_the_page() -> None:
     east = factories.department("华东区")
-    web = _client(factories.admin())
+    web = _client(factories.admin(language="en"))
     resp = web.post(reverse("pool:settings"), {"form": "pool", "department": east.pk, "name": ""})
     assert resp.status_code == 302
     assert Pool.objects.get(department=east).name == "华东区 pool"
