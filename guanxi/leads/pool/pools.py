@@ -172,10 +172,33 @@ def pool_delete(*, actor: User, pool: Pool) -> dict[str, int]:
         parent_path = dept.path.rstrip("/").rsplit("/", 1)[0] + "/" if dept.parent_id else ""
         target = route(parent_path, rest)
         moved: dict[str, int] = {}
+        now = timezone.now()
+        from_label, to_label = pool.name, pool_label(target)
         for kind in pool_entities():
-            moved[kind.key] = kind.model._default_manager.filter(
-                owner__isnull=True, pool_department_id=dept.pk
-            ).update(pool_department_id=target, updated_at=timezone.now())
+            rows = list(
+                kind.model._default_manager.filter(
+                    owner__isnull=True, pool_department_id=dept.pk
+                ).values_list("pk", "name")
+            )
+            kind.model._default_manager.filter(pk__in=[pk for pk, _name in rows]).update(
+                pool_department_id=target, updated_at=now
+            )
+            # Every record's move is on its own history too.
+            audit.record_many(
+                [
+                    AuditEvent(
+                        actor=actor,
+                        actor_label=actor.get_username(),
+                        action=A.UPDATE,
+                        entity=kind.key,
+                        object_id=str(pk),
+                        object_repr=str(name)[:200],
+                        changes={"pool": [from_label, to_label]},
+                    )
+                    for pk, name in rows
+                ]
+            )
+            moved[kind.key] = len(rows)
         audit.record(
             actor=actor,
             action=A.DELETE,

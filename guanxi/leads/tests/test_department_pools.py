@@ -181,6 +181,8 @@ def test_removing_a_pool_moves_its_records_up(org: Org, api_client: Any) -> None
     assert Account.objects.get(pk=east.pk).pool_department_id == org.sales_dept.pk
     assert Lead.objects.get(pk=lead.pk).pool_department_id == org.sales_dept.pk
     assert AuditEvent.objects.filter(entity="pool", action="delete").exists()
+    moved_audit = AuditEvent.objects.get(entity="account", object_id=str(east.pk), action="update")
+    assert moved_audit.changes["pool"] == ["华东公海", "销售部 pool"]
     # Releases from 华东 now go to 销售部's pool.
     again = _released(org.east_rep)
     assert Account.objects.get(pk=again.pk).pool_department_id == org.sales_dept.pk
