@@ -17,6 +17,9 @@ if TYPE_CHECKING:
     from guanxi.identity.models import User
 
 COMPANY = "company"
+# Pools are browsed, not counted: beyond this the page says "1,000+" (count_exact false),
+# which keeps the bounded count cheap however full the pools get.
+POOL_COUNT_LIMIT = 1000
 
 
 def pool_list(
@@ -64,4 +67,4 @@ def pool_list(
     if kind.key == "lead":
         qs = qs.select_related("source")
     qs = qs.select_related("pool_department").order_by("-created_at", "-id")
-    return paginate(qs, page, page_size)
+    return paginate(qs, page, page_size, count_limit=POOL_COUNT_LIMIT)
