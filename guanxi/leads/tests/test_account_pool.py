@@ -404,3 +404,21 @@ def test_rules_page_creates_account_rules_with_tiers() -> None:
     )
     assert bad.status_code == 200 and "does not apply" in bad.content.decode()
     assert not PoolRule.objects.filter(name="坏规则").exists()
+
+
+def test_admin_pool_pages_show_tomorrows_count() -> None:
+    PoolRule.objects.create(name="7 天", entity="account", no_followup_days=7)
+    sales = factories.user("sales")
+    _age(crm_factories.account(sales), 6.5)
+    _pool_account(name="公海客户丁", tier="A")
+    admin = _client(factories.admin(language="en"))
+    page = admin.get(reverse("pool:accounts"), {"tier": "A", "pool": "company"})
+    body = page.content.decode()
+    assert page.status_code == 200 and "公海客户丁" in body
+    assert "1 account will be reclaimed to the pool within 24 hours." in body
+    assert reverse("pool:settings") in body
+    other_tier = admin.get(reverse("pool:accounts"), {"tier": "B"}).content.decode()
+    assert "公海客户丁" not in other_tier
+    bad = admin.get(reverse("pool:accounts"), {"pool": "999999"}, follow=True)
+    assert bad.status_code == 200 and "No such pool." in bad.content.decode()
+    assert admin.get(reverse("leads:pool")).status_code == 200
