@@ -102,3 +102,11 @@ def sales_expire_quotes() -> int:
     from guanxi.sales.quotes.services import quotes_expire_due
 
     return quotes_expire_due(timezone.localdate())
+
+
+@db_periodic_task(crontab(minute="27"))
+def accounts_reclaim_to_pool() -> int:
+    """Apply the account reclaim rules hourly: warn owners ahead, reclaim due accounts."""
+    from guanxi.leads.pool import accounts_reclaim_due
+
+    return accounts_reclaim_due(timezone.now())

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("guanxi.sales.catalog.urls")),
     path("quotes/", include("guanxi.sales.quotes.urls")),
     path("leads/", include("guanxi.leads.urls")),
+    path("", include("guanxi.leads.pool_urls")),
     path("", include("guanxi.customers.urls")),
     path("search/", include("guanxi.search.urls")),
     path("", include("guanxi.sales.urls")),
