@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.activities import targets
+from guanxi.activities import targets, timeline_sources
 from guanxi.activities.models import Activity, Attachment, Notification, Task
 from guanxi.activities.services import user_tz
 from guanxi.core import permissions
@@ -261,19 +261,20 @@ class TimelineItem:
 
 
 def _clean_kinds(kinds: Iterable[str] | None) -> set[str]:
+    known = [*TIMELINE_KINDS, *timeline_sources.kinds()]
     wanted = {k.strip() for k in (kinds or []) if k and k.strip()}
-    unknown = wanted - set(TIMELINE_KINDS)
+    unknown = wanted - set(known)
     if unknown:
         raise ValidationFailed(
             [
                 FieldError(
                     "kind",
                     _("Unknown kind: %(k)s (use %(all)s)")
-                    % {"k": ", ".join(sorted(unknown)), "all": ", ".join(TIMELINE_KINDS)},
+                    % {"k": ", ".join(sorted(unknown)), "all": ", ".join(known)},
                 )
             ]
         )
-    return wanted or set(TIMELINE_KINDS)
+    return wanted or set(known)
 
 
 def _activity_items(qs: QuerySet[Activity]) -> Iterator[TimelineItem]:
@@ -379,12 +380,15 @@ def timeline(
                 entity_key=target_entity,
             )
         )
+    for source in timeline_sources.sources_for(target_entity):
+        if source.kind in wanted:
+            streams.append(iter(source.items(actor, obj, need)))
     merged = list(heapq.merge(*streams, key=lambda item: item.at, reverse=True))
     offset = (page_i - 1) * size_i
     items = merged[offset : offset + size_i]
     more = len(merged) > offset + size_i
     url = target.url_of(obj)
     for item in items:
-        if item.kind != "followup" and item.kind != "task":
+        if item.kind != "followup" and item.kind != "task" and not item.url:
             item.url = url
     return Page(items, offset + len(items) + (1 if more else 0), not more, page_i, size_i)
