@@ -41,6 +41,7 @@ from django.utils.translation import gettext_lazy
 from guanxi.core import permissions
 from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.core.pagination import Page, paginate
+from guanxi.finance import money
 from guanxi.finance.models import Contract, Installment, Receipt
 from guanxi.finance.selectors import contracts_in_scope, state_case
 
@@ -59,6 +60,11 @@ BUCKETS: list[tuple[str, Any]] = [
 ]
 BUCKET_KEYS = [k for k, _label in BUCKETS]
 OVERDUE_BUCKETS = BUCKET_KEYS[1:]
+
+
+def _rounded(row: dict[str, Any], currency: str) -> dict[str, Any]:
+    """Decimal sums to the currency's minor unit (SQLite drops trailing zeros)."""
+    return {k: money.quantize(v, currency) if isinstance(v, Decimal) else v for k, v in row.items()}
 
 
 def bucket_q(key: str, today: dt.date) -> Q:
@@ -170,7 +176,7 @@ def aging_summary(*, actor: User, today: dt.date | None = None) -> list[dict[str
         item["overdue"] = sum((item[k] for k in OVERDUE_BUCKETS), ZERO)
         item["unscheduled"] = unscheduled.get(currency) or ZERO
         item["total"] = r.get("total", ZERO) + item["unscheduled"]
-        out.append(item)
+        out.append(_rounded(item, currency))
     return out
 
 
@@ -213,17 +219,20 @@ def aging_by(
     )
     result = paginate(qs, page, page_size)
     result.items = [
-        {
-            "id": r[id_field],
-            "label": r[label_field] or "",
-            "currency": r["contract__currency"],
-            **(
-                {"title": r["contract__title"], "account": r["contract__account__name"]}
-                if extra
-                else {}
-            ),
-            **{k: r[k] for k in [*BUCKET_KEYS, "overdue", "total"]},
-        }
+        _rounded(
+            {
+                "id": r[id_field],
+                "label": r[label_field] or "",
+                "currency": r["contract__currency"],
+                **(
+                    {"title": r["contract__title"], "account": r["contract__account__name"]}
+                    if extra
+                    else {}
+                ),
+                **{k: r[k] for k in [*BUCKET_KEYS, "overdue", "total"]},
+            },
+            r["contract__currency"],
+        )
         for r in result.items
     ]
     return result
@@ -294,4 +303,4 @@ def outstanding_for_account(*, actor: User, account_id: int) -> list[dict[str, A
             r["currency"], {"currency": r["currency"], "total": ZERO, "overdue": ZERO}
         )
         item["total"] += r["s"]
-    return [out[k] for k in sorted(out)]
+    return [_rounded(out[k], k) for k in sorted(out)]

@@ -30,6 +30,7 @@ from guanxi.core import permissions
 from guanxi.core.errors import FieldError, OutOfScope, ValidationFailed
 from guanxi.core.pagination import Page, paginate
 from guanxi.customers.listing import base_dict, iso
+from guanxi.finance import money
 from guanxi.finance.models import Contract, Installment, Invoice, Receipt
 
 if TYPE_CHECKING:
@@ -136,7 +137,7 @@ def outstanding_of(contract: Contract) -> Decimal:
     received = getattr(contract, "received_total", None)
     if received is None:
         received = contract.receipts.aggregate(s=Sum("amount"))["s"] or ZERO
-    return max(contract.amount - received, ZERO)
+    return money.quantize(max(contract.amount - received, ZERO), contract.currency)
 
 
 def contract_as_dict(
@@ -146,6 +147,7 @@ def contract_as_dict(
     received = getattr(contract, "received_total", None)
     if received is None:
         received = contract.receipts.aggregate(s=Sum("amount"))["s"] or ZERO
+    received = money.quantize(Decimal(received), contract.currency)
     fields = permissions.masked_fields(actor, "contract") if mask is None else mask
     hidden = "amount" in fields
     deal_id = contract.deal_id
@@ -333,4 +335,4 @@ def invoice_totals(contract: Contract) -> dict[str, Decimal]:
         issued=Sum("amount", filter=Q(status=Invoice.Status.ISSUED)),
         draft=Sum("amount", filter=Q(status=Invoice.Status.DRAFT)),
     )
-    return {k: v or ZERO for k, v in agg.items()}
+    return {k: money.quantize(v or ZERO, contract.currency) for k, v in agg.items()}
