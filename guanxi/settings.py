@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "guanxi.leads",
     "guanxi.activities",
     "guanxi.sales",
+    "guanxi.automation",
     "guanxi.finance",
     "guanxi.search",
     "guanxi.web",
@@ -272,6 +273,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.customers.api",
     "guanxi.activities.api",
     "guanxi.search.api",
+    "guanxi.automation.api",
     "guanxi.finance.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also

@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("guanxi.activities.urls")),
     path("", include("guanxi.web.urls")),
     path("", include("guanxi.core.urls")),
+    path("", include("guanxi.automation.urls")),
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.customers.urls")),
     path("search/", include("guanxi.search.urls")),

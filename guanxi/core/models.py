@@ -235,3 +235,25 @@ class NumberPattern(TimeStampedModel):
 
     def __str__(self) -> str:
         return f"{self.key}: {self.pattern}"
+
+
+class CompanyProfile(TimeStampedModel):
+    """Our own company as printed on quotes and contracts (one row, edited by admins)."""
+
+    name = models.CharField(_("company name"), max_length=200)
+    name_en = models.CharField(_("English company name"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    address_en = models.CharField(_("English address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.CharField(_("e-mail"), max_length=200, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    tax_id = models.CharField(_("unified social credit code"), max_length=40, blank=True)
+    bank = models.CharField(_("bank and account"), max_length=300, blank=True)
+    logo = models.FileField(_("logo"), upload_to="company/", blank=True)
+
+    class Meta:
+        verbose_name = _("company profile")
+        verbose_name_plural = _("company profile")
+
+    def __str__(self) -> str:
+        return self.name

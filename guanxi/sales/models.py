@@ -315,3 +315,14 @@ class DealStageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_name} → {self.to_stage_name}"
+
+
+# Catalogue and quotes live in their own modules of this app (guanxi.sales.catalog,
+# guanxi.sales.quotes); importing them here registers their models with the app.
+from guanxi.sales.catalog.models import PriceList, PriceListItem, Product  # noqa: E402, F401
+from guanxi.sales.quotes.models import (  # noqa: E402, F401
+    DealLine,
+    Quote,
+    QuoteLine,
+    QuoteSettings,
+)
