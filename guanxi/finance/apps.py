@@ -28,7 +28,7 @@ class FinanceConfig(AppConfig):
             url=lambda contract: reverse("finance:contract_detail", args=[contract.pk]),
         )
 
-        from guanxi.finance import approvals, timeline  # noqa: F401
+        from guanxi.finance import approvals, timeline
 
         timeline.install()
-        # APPROVALS-PENDING approvals.install()
+        approvals.install()

@@ -1,28 +1,17 @@
-"""Money parsing for finance: Decimal amounts rounded half-up to the currency's minor unit."""
+"""Money input for finance: amounts and currencies as users and integrations send them,
+cleaned into ``guanxi.core.money`` terms (Decimal, half-up to the minor unit)."""
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.utils.translation import gettext as _
 
-# ISO 4217 codes accepted for contracts, with their minor units.
-MINOR_UNITS: dict[str, int] = {
-    "CNY": 2,
-    "HKD": 2,
-    "TWD": 2,
-    "MOP": 2,
-    "USD": 2,
-    "EUR": 2,
-    "GBP": 2,
-    "JPY": 0,
-    "KRW": 0,
-    "SGD": 2,
-    "AUD": 2,
-    "CAD": 2,
-    "CHF": 2,
-}
+from guanxi.core import money as core_money
+
+# The currencies of core.money (ISO 4217 with their minor units).
+MINOR_UNITS = core_money.MINOR_UNITS
 DEFAULT_CURRENCY = "CNY"
 MAX_AMOUNT = Decimal("99999999999999.99")
 
@@ -39,8 +28,7 @@ def clean_currency(value: Any) -> str:
 
 
 def quantize(amount: Decimal, currency: str = DEFAULT_CURRENCY) -> Decimal:
-    exp = Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
-    return amount.quantize(exp, rounding=ROUND_HALF_UP)
+    return core_money.quantize(amount, currency)
 
 
 def clean_amount(
@@ -71,9 +59,7 @@ def clean_amount(
 
 
 def fmt(amount: Decimal | None, currency: str = DEFAULT_CURRENCY) -> str:
-    """``¥12,000.50`` / ``USD 1,200.00`` for messages."""
+    """``¥12,000.50`` / ``$1,200.00`` for messages."""
     if amount is None:
         return "—"
-    places = MINOR_UNITS.get(currency, 2)
-    text = f"{amount:,.{places}f}"
-    return f"¥{text}" if currency == "CNY" else f"{currency} {text}"
+    return core_money.format_money(amount, currency)
