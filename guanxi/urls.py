@@ -14,5 +14,6 @@ urlpatterns = [
     path("", include("guanxi.automation.urls")),
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.customers.urls")),
+    path("", include("guanxi.finance.urls")),
     path("search/", include("guanxi.search.urls")),
 ]

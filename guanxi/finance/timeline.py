@@ -125,3 +125,28 @@ def install() -> None:
             items=account_items,
         )
     )
+
+
+def account_panel(actor: User, account: Any) -> dict[str, Any] | None:
+    """The contracts section of the account page (None when the viewer has no contracts)."""
+    from guanxi.finance import receivables, selectors
+
+    if not permissions.can(actor, "contract", "view"):
+        return None
+    page = selectors.contract_list(actor=actor, filters={"account": account.pk}, page_size=10)
+    mask = permissions.masked_fields(actor, "contract")
+    see_payments = permissions.can(actor, "payment", "view")
+    return {
+        "account_id": account.pk,
+        "rows": [
+            (c, selectors.contract_as_dict(actor=actor, contract=c, mask=mask)) for c in page.items
+        ],
+        "more": page.has_next,
+        "see_payments": see_payments,
+        "outstanding": (
+            receivables.outstanding_for_account(actor=actor, account_id=account.pk)
+            if see_payments and "amount" not in mask
+            else []
+        ),
+        "can_create": permissions.can(actor, "contract", "create"),
+    }
