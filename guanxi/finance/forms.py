@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.money import CURRENCY_CHOICES
 from guanxi.customers.forms import DateInput
-from guanxi.finance.models import Contract, FinanceSettings, Invoice, Receipt
+from guanxi.finance.models import Contract, Invoice, Receipt
 from guanxi.finance.receivables import BUCKETS
 
 
@@ -139,7 +139,14 @@ class DrilldownForm(forms.Form):
     as_of = forms.DateField(required=False)
 
 
-class FinanceSettingsForm(forms.ModelForm):
-    class Meta:
-        model = FinanceSettings
-        fields = ["approval_threshold", "renewal_days"]
+class FinanceSettingsForm(forms.Form):
+    approval_threshold = forms.DecimalField(
+        label=_("Approval above (amount, CNY)"),
+        max_digits=16,
+        decimal_places=2,
+        min_value=0,
+        help_text=_("Contracts above this amount need the owner's department head to approve."),
+    )
+    renewal_days = forms.IntegerField(
+        label=_("Renewal reminder (days before the end date)"), min_value=1, max_value=365
+    )

@@ -541,7 +541,10 @@ def finance_settings(request: HttpRequest) -> HttpResponse:
     from guanxi.finance.models import FinanceSettings
 
     conf = FinanceSettings.current()
-    form = FinanceSettingsForm(request.POST or None, instance=conf)
+    form = FinanceSettingsForm(
+        request.POST or None,
+        initial={"approval_threshold": conf.approval_threshold, "renewal_days": conf.renewal_days},
+    )
     if request.method == "POST" and form.is_valid():
         try:
             services.finance_settings_save(
