@@ -272,6 +272,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.leads.api",
     "guanxi.customers.api",
     "guanxi.activities.api",
+    "guanxi.sales.api",
     "guanxi.search.api",
     "guanxi.automation.api",
     "guanxi.finance.api",

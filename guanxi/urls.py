@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("guanxi.customers.urls")),
     path("", include("guanxi.finance.urls")),
     path("search/", include("guanxi.search.urls")),
+    path("", include("guanxi.sales.urls")),
 ]

@@ -7,13 +7,13 @@ import datetime as dt
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.activities import targets, timeline_sources
+from guanxi.activities import targets
 from guanxi.activities.models import Activity, Attachment, Notification, Task
 from guanxi.activities.services import user_tz
 from guanxi.core import permissions
@@ -206,7 +206,17 @@ def notification_unread_count(*, actor: User) -> int:
 
 # --- 360° timeline ----------------------------------------------------------------------
 
-TIMELINE_KINDS = ("followup", "task", "created", "change", "conversion", "ownership", "other")
+TIMELINE_KINDS = (
+    "followup",
+    "task",
+    "created",
+    "change",
+    "conversion",
+    "ownership",
+    "deal",
+    "finance",
+    "other",
+)
 
 _AUDIT_KIND = {
     AuditEvent.Action.CREATE: "created",
@@ -260,21 +270,43 @@ class TimelineItem:
         }
 
 
+class RelatedStream(Protocol):
+    """Items about records related to the timeline's record (e.g. an account's deals),
+    newest first, at most ``need`` of them, within ``actor``'s scope."""
+
+    def __call__(
+        self, *, actor: User, obj: Any, kinds: set[str], need: int
+    ) -> Iterator[TimelineItem]: ...
+
+
+_related_streams: dict[str, list[RelatedStream]] = {}
+
+
+def register_related_stream(entity_key: str, stream: RelatedStream) -> None:
+    """Let another app add its items to the timeline of ``entity_key`` records (idempotent)."""
+    streams = _related_streams.setdefault(entity_key, [])
+    if stream not in streams:
+        streams.append(stream)
+
+
+def has_related_streams(entity_key: str) -> bool:
+    return bool(_related_streams.get(entity_key))
+
+
 def _clean_kinds(kinds: Iterable[str] | None) -> set[str]:
-    known = [*TIMELINE_KINDS, *timeline_sources.kinds()]
     wanted = {k.strip() for k in (kinds or []) if k and k.strip()}
-    unknown = wanted - set(known)
+    unknown = wanted - set(TIMELINE_KINDS)
     if unknown:
         raise ValidationFailed(
             [
                 FieldError(
                     "kind",
                     _("Unknown kind: %(k)s (use %(all)s)")
-                    % {"k": ", ".join(sorted(unknown)), "all": ", ".join(known)},
+                    % {"k": ", ".join(sorted(unknown)), "all": ", ".join(TIMELINE_KINDS)},
                 )
             ]
         )
-    return wanted or set(known)
+    return wanted or set(TIMELINE_KINDS)
 
 
 def _activity_items(qs: QuerySet[Activity]) -> Iterator[TimelineItem]:
@@ -380,9 +412,8 @@ def timeline(
                 entity_key=target_entity,
             )
         )
-    for source in timeline_sources.sources_for(target_entity):
-        if source.kind in wanted:
-            streams.append(iter(source.items(actor, obj, need)))
+    for stream in _related_streams.get(target_entity, []):
+        streams.append(stream(actor=actor, obj=obj, kinds=wanted, need=need))
     merged = list(heapq.merge(*streams, key=lambda item: item.at, reverse=True))
     offset = (page_i - 1) * size_i
     items = merged[offset : offset + size_i]
