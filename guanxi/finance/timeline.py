@@ -31,9 +31,7 @@ def _url(contract_id: int) -> str:
         return ""
 
 
-def account_items(
-    *, actor: User, obj: Any, kinds: set[str], need: int
-) -> Iterator[TimelineItem]:
+def account_items(*, actor: User, obj: Any, kinds: set[str], need: int) -> Iterator[TimelineItem]:
     """Contract history, receipts and issued invoices of the account ``obj``, newest first
     (a related stream of ``guanxi.activities.selectors``; kind ``finance``)."""
     from guanxi.activities.selectors import TimelineItem

@@ -41,6 +41,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 e: {"actions": ALL_ACTIONS, "scope": "subtree", "can_reveal": True}
                 for e in CUSTOMER_ENTITIES
             },
+            "product": {"actions": ALL_ACTIONS, "scope": "all"},
             "user": {"actions": ["view"], "scope": "subtree"},
         },
     },
@@ -54,6 +55,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 e: {"actions": ["view", "create", "edit", "transfer"], "scope": "own"}
                 for e in CUSTOMER_ENTITIES
             },
+            "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "department", "masked_fields": ["mobile"]},
         },
     },
@@ -77,6 +79,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "activity": {"actions": ["view", "create", "edit"], "scope": "all"},
             "task": {"actions": ["view", "create", "edit"], "scope": "own"},
             "ticket": {"actions": ["view", "create", "edit"], "scope": "all"},
+            "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "department", "masked_fields": ["mobile"]},
         },
     },
@@ -94,6 +97,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 }
                 for e in CUSTOMER_ENTITIES
             },
+            "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "all", "masked_fields": ["mobile", "email"]},
         },
     },

@@ -14,6 +14,8 @@ class SalesConfig(AppConfig):
         from guanxi.activities import targets
         from guanxi.identity.services import register_owned_counter
         from guanxi.sales import entities
+        from guanxi.sales.catalog import entities as catalog_entities  # noqa: F401
+        from guanxi.sales.quotes import setup as quote_setup
         from guanxi.sales.timeline import account_deal_stream
         from guanxi.web.navigation import NavItem, register
 
@@ -27,3 +29,5 @@ class SalesConfig(AppConfig):
             url=lambda deal: reverse("sales:deal_detail", args=[deal.pk]),
         )
         activity_selectors.register_related_stream("account", account_deal_stream)
+        register(NavItem("catalog:product_list", _("Products"), entity="product", order=55))
+        quote_setup.ready()
