@@ -215,7 +215,7 @@ class MoveForm(forms.Form):
         label=_("Loss reason"), required=False, coerce=int, empty_value=None
     )
     loss_note = forms.CharField(
-        label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Loss note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(
