@@ -17,6 +17,7 @@ urlpatterns = [
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.leads.pool_urls")),
     path("", include("guanxi.customers.urls")),
+    path("", include("guanxi.finance.urls")),
     path("search/", include("guanxi.search.urls")),
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.importing.urls")),
