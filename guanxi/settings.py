@@ -271,6 +271,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.customers.api",
     "guanxi.activities.api",
     "guanxi.search.api",
+    "guanxi.sales.forecast_api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.

@@ -13,4 +13,5 @@ urlpatterns = [
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.customers.urls")),
     path("search/", include("guanxi.search.urls")),
+    path("sales/", include("guanxi.sales.forecast_urls")),
 ]

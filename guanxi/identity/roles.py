@@ -42,6 +42,8 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 for e in CUSTOMER_ENTITIES
             },
             "user": {"actions": ["view"], "scope": "subtree"},
+            # Managers set the sales targets of their department tree (业绩目标).
+            "target": {"actions": ["view", "create", "edit", "delete"], "scope": "subtree"},
         },
     },
     {
@@ -55,6 +57,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 for e in CUSTOMER_ENTITIES
             },
             "user": {"actions": ["view"], "scope": "department", "masked_fields": ["mobile"]},
+            "target": {"actions": ["view"], "scope": "own"},
         },
     },
     {
@@ -95,6 +98,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 for e in CUSTOMER_ENTITIES
             },
             "user": {"actions": ["view"], "scope": "all", "masked_fields": ["mobile", "email"]},
+            "target": {"actions": ["view"], "scope": "all"},
         },
     },
 ]
