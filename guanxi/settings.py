@@ -270,6 +270,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.leads.api",
     "guanxi.customers.api",
     "guanxi.activities.api",
+    "guanxi.sales.api",
     "guanxi.search.api",
     "guanxi.sales.forecast_api",
 ]  # extended as apps land: "guanxi.leads.api", ...

@@ -13,5 +13,6 @@ urlpatterns = [
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.customers.urls")),
     path("search/", include("guanxi.search.urls")),
+    path("", include("guanxi.sales.urls")),
     path("sales/", include("guanxi.sales.forecast_urls")),
 ]

@@ -7,7 +7,7 @@ import datetime as dt
 import heapq
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -206,7 +206,16 @@ def notification_unread_count(*, actor: User) -> int:
 
 # --- 360° timeline ----------------------------------------------------------------------
 
-TIMELINE_KINDS = ("followup", "task", "created", "change", "conversion", "ownership", "other")
+TIMELINE_KINDS = (
+    "followup",
+    "task",
+    "created",
+    "change",
+    "conversion",
+    "ownership",
+    "deal",
+    "other",
+)
 
 _AUDIT_KIND = {
     AuditEvent.Action.CREATE: "created",
@@ -258,6 +267,29 @@ class TimelineItem:
             "sub_kind": self.sub_kind,
             "done": self.done,
         }
+
+
+class RelatedStream(Protocol):
+    """Items about records related to the timeline's record (e.g. an account's deals),
+    newest first, at most ``need`` of them, within ``actor``'s scope."""
+
+    def __call__(
+        self, *, actor: User, obj: Any, kinds: set[str], need: int
+    ) -> Iterator[TimelineItem]: ...
+
+
+_related_streams: dict[str, list[RelatedStream]] = {}
+
+
+def register_related_stream(entity_key: str, stream: RelatedStream) -> None:
+    """Let another app add its items to the timeline of ``entity_key`` records (idempotent)."""
+    streams = _related_streams.setdefault(entity_key, [])
+    if stream not in streams:
+        streams.append(stream)
+
+
+def has_related_streams(entity_key: str) -> bool:
+    return bool(_related_streams.get(entity_key))
 
 
 def _clean_kinds(kinds: Iterable[str] | None) -> set[str]:
@@ -379,12 +411,14 @@ def timeline(
                 entity_key=target_entity,
             )
         )
+    for stream in _related_streams.get(target_entity, []):
+        streams.append(stream(actor=actor, obj=obj, kinds=wanted, need=need))
     merged = list(heapq.merge(*streams, key=lambda item: item.at, reverse=True))
     offset = (page_i - 1) * size_i
     items = merged[offset : offset + size_i]
     more = len(merged) > offset + size_i
     url = target.url_of(obj)
     for item in items:
-        if item.kind != "followup" and item.kind != "task":
+        if item.kind != "followup" and item.kind != "task" and not item.url:
             item.url = url
     return Page(items, offset + len(items) + (1 if more else 0), not more, page_i, size_i)

@@ -230,6 +230,8 @@ def timeline(request: HttpRequest) -> HttpResponse:
         ("ownership", _("Ownership")),
         ("conversion", _("Conversions")),
     ]
+    if selectors.has_related_streams(entity):
+        filters.append(("deal", _("Deals")))
     context = {
         "page": page,
         "entity": entity,

@@ -6,12 +6,14 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core import events, permissions
+from guanxi.core import audit, events, permissions
 from guanxi.core.errors import Conflict, DuplicateOf, DuplicateRecord, FieldError, ValidationFailed
+from guanxi.core.models import AuditEvent
 from guanxi.customers import common, creditcode
 from guanxi.customers.common import (
     Boolean,
@@ -380,3 +382,51 @@ def contact_mark_contacted(*, contact: Contact, at: dt.datetime) -> None:
         return
     contact.last_contacted_at = at
     Contact.objects.filter(pk=contact.pk).update(last_contacted_at=at, updated_at=timezone.now())
+
+
+ACCOUNT_BECAME_CUSTOMER = events.define(
+    "account.became_customer", "An account's lifecycle stage became customer (a deal was won)"
+)
+_BECOMES_CUSTOMER = {
+    Account.Lifecycle.PROSPECT,
+    Account.Lifecycle.DORMANT,
+    Account.Lifecycle.CHURNED,
+}
+
+
+def account_mark_customer(*, actor: User, account: Account, reason: str = "") -> bool:
+    """A won deal makes its account a customer (a VIP stays VIP); audited as ``actor``.
+
+    A consequence of the win rather than an edit of the account, so it needs no edit
+    permission on the account. Returns whether the stage changed.
+    """
+    with transaction.atomic():
+        current = (
+            Account.objects.select_for_update()
+            .filter(pk=account.pk)
+            .values_list("lifecycle_stage", flat=True)
+            .first()
+        )
+        if current is None or current not in _BECOMES_CUSTOMER:
+            return False
+        Account.objects.filter(pk=account.pk).update(
+            lifecycle_stage=Account.Lifecycle.CUSTOMER, updated_at=timezone.now()
+        )
+        account.lifecycle_stage = Account.Lifecycle.CUSTOMER
+        changes: dict[str, Any] = {"lifecycle_stage": [current, Account.Lifecycle.CUSTOMER]}
+        if reason:
+            changes["reason"] = [None, reason]
+        audit.record(
+            actor=actor,
+            action=AuditEvent.Action.UPDATE,
+            entity="account",
+            obj=account,
+            changes=changes,
+        )
+        events.emit(
+            ACCOUNT_UPDATED, {"id": account.pk, "changes": ["lifecycle_stage"]}, actor_id=actor.pk
+        )
+        events.emit(
+            ACCOUNT_BECAME_CUSTOMER, {"id": account.pk, "reason": reason}, actor_id=actor.pk
+        )
+    return True

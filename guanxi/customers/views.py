@@ -218,8 +218,23 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_add_contact": permissions.can(actor, "contact", "create"),
             "transfer_form": TransferForm(),
             **activity_context(actor, "account", account.pk, request.path),
+            **deal_context(actor, account),
         },
     )
+
+
+def deal_context(actor: User, account: Account) -> dict[str, Any]:
+    """The account's deals and repeat purchases, when the sales app is installed."""
+    try:
+        from guanxi.sales import selectors as sales_selectors
+    except ImportError:  # pragma: no cover - the sales app is optional
+        return {"deals": None}
+    if not permissions.can(actor, "deal", "view"):
+        return {"deals": None}
+    return {
+        "deals": sales_selectors.account_deals(actor=actor, account=account),
+        "can_add_deal": permissions.can(actor, "deal", "create"),
+    }
 
 
 def _account_form_page(

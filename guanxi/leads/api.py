@@ -120,13 +120,25 @@ def lead_convert(
         account_id=payload.account_id,
         create_deal=payload.create_deal,
         allow_duplicate=allow_duplicate,
+        deal_data=payload.deal.dict(exclude_none=True) if payload.deal else None,
     )
     account = customer_selectors.account_as_dict(actor=caller, account=result.account)
     contact = customer_selectors.contact_as_dict(actor=caller, contact=result.contact)
+    deal = None
+    if result.deal is not None:
+        from guanxi.sales import selectors as sales_selectors
+        from guanxi.sales.schemas import DealOut
+
+        deal = DealOut(
+            **sales_selectors.deal_as_dict(
+                actor=caller,
+                deal=sales_selectors.deal_get_for_user(actor=caller, pk=result.deal.pk),
+            )
+        ).dict()
     return {
         "account": AccountOut(**account).dict(),
         "contact": ContactOut(**contact).dict(),
-        "deal": None,
+        "deal": deal,
     }
 
 

@@ -162,9 +162,44 @@ class ConvertForm(forms.Form):
         help_text=_("Leave empty to find or create the account named after the company."),
     )
 
-    def __init__(self, *args: Any, accounts: list[Account], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, accounts: list[Account], with_deal: bool = False, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.fields["account_id"].choices = [  # type: ignore[attr-defined]
             ("", _("Create from the company name")),
             *((a.pk, a.name) for a in accounts),
         ]
+        if with_deal:
+            self.fields["create_deal"] = forms.BooleanField(
+                label=_("Also create a deal"), required=False
+            )
+            self.fields["deal_name"] = forms.CharField(
+                label=_("Deal name"),
+                max_length=200,
+                required=False,
+                help_text=_("Empty: named after the company."),
+            )
+            self.fields["deal_amount"] = forms.CharField(
+                label=_("Deal amount"),
+                required=False,
+                widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+            )
+            self.fields["deal_expected_close_date"] = forms.DateField(
+                label=_("Expected close date"),
+                required=False,
+                widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            )
+
+    def deal_data(self) -> dict[str, Any] | None:
+        """The deal fields for ``lead_convert`` (None when no deal is wanted)."""
+        if not self.cleaned_data.get("create_deal"):
+            return None
+        data: dict[str, Any] = {}
+        if self.cleaned_data.get("deal_name"):
+            data["name"] = self.cleaned_data["deal_name"]
+        if self.cleaned_data.get("deal_amount"):
+            data["amount"] = self.cleaned_data["deal_amount"]
+        if self.cleaned_data.get("deal_expected_close_date"):
+            data["expected_close_date"] = self.cleaned_data["deal_expected_close_date"]
+        return data

@@ -121,9 +121,21 @@ class LeadFilter(Schema):
     page_size: int = 50
 
 
+class ConvertDealIn(Schema):
+    name: str | None = None
+    amount: str | None = None
+    currency: str | None = None
+    pipeline_id: int | None = None
+    stage_id: int | None = None
+    expected_close_date: dt.date | None = None
+
+
 class LeadConvertIn(Schema):
     account_id: int | None = None
     create_deal: bool = False
+    deal: ConvertDealIn | None = Field(
+        None, description="Fields of the deal created with create_deal (all optional)"
+    )
 
 
 class LeadSourceOut(Schema):

@@ -174,13 +174,16 @@ def lead_convert(
     account_id: int | None = None,
     create_deal: bool = False,
     allow_duplicate: bool = False,
+    deal_data: dict[str, Any] | None = None,
 ) -> Conversion:
     """Convert a lead into an account (picked by ``account_id``, found by company name /
     credit code in scope, or created) and a contact; mark the lead converted with links.
 
     Needs ``edit`` on the lead and ``create`` on contacts (and on accounts when one is
-    created). Converting twice is a Conflict (409). ``create_deal`` is accepted but no
-    deal is created until the sales app exists (``deal`` is None).
+    created). Converting twice is a Conflict (409). ``create_deal`` also creates a deal
+    at the account (needs ``create`` on deals) carrying the lead's source and a link to
+    the lead; ``deal_data`` may give its name, amount, currency, pipeline_id, stage_id and
+    expected_close_date (errors name ``deal.<field>``). All or nothing.
     """
     lead = permissions.get_for_user(actor, "lead", lead.pk, "edit")
     permissions.require(actor, "contact", "create")
@@ -236,9 +239,18 @@ def lead_convert(
                 "updated_at",
             ]
         )
+        deal = None
+        if create_deal:
+            from guanxi.sales.services import deal_create_from_lead
+
+            deal = deal_create_from_lead(
+                actor=actor, lead=lead, account=account, data=deal_data or {}
+            )
         changes = audit.diff(
             before, audit.snapshot(lead, ["status", "converted_account", "converted_contact"])
         )
+        if deal is not None:
+            changes["deal"] = [None, deal.pk]
         convert = AuditEvent.Action.CONVERT
         audit.record(actor=actor, action=convert, entity="lead", obj=lead, changes=changes)
         audit.record(
@@ -262,10 +274,13 @@ def lead_convert(
                 "account_id": account.pk,
                 "contact_id": contact.pk,
                 "create_deal": create_deal,
+                "deal_id": deal.pk if deal is not None else None,
             },
             actor_id=actor.pk,
         )
-    return Conversion(lead=lead, account=account, contact=contact, account_created=created)
+    return Conversion(
+        lead=lead, account=account, contact=contact, account_created=created, deal=deal
+    )
 
 
 def lead_mark_contacted(*, lead: Lead, at: dt.datetime, actor: User | None = None) -> None:

@@ -27,6 +27,7 @@ from guanxi.core.errors import (
     Conflict,
     DomainError,
     DuplicateRecord,
+    FieldError,
     NotPermitted,
     OutOfScope,
     ValidationFailed,
@@ -305,7 +306,8 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
         if permissions.can(actor, "account", "view")
         else []
     )
-    form = ConvertForm(request.POST or None, accounts=accounts)
+    with_deal = permissions.can(actor, "deal", "create")
+    form = ConvertForm(request.POST or None, accounts=accounts, with_deal=with_deal)
     error = ""
     duplicate = None
     status = 200
@@ -318,6 +320,8 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
                 lead=lead,
                 account_id=form.cleaned_data["account_id"],
                 allow_duplicate=_allow_duplicate(request),
+                create_deal=with_deal and bool(form.cleaned_data.get("create_deal")),
+                deal_data=form.deal_data() if with_deal else None,
             )
         except OutOfScope as exc:
             raise Http404 from exc
@@ -330,7 +334,16 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
             error = exc.message
             status = 409
         except ValidationFailed as exc:
-            apply_domain_errors(form, exc)
+            apply_domain_errors(
+                form,
+                ValidationFailed(
+                    [
+                        FieldError(e.field.replace("deal.", "deal_", 1), e.message)
+                        for e in exc.errors
+                    ],
+                    exc.message,
+                ),
+            )
             status = 422
         else:
             messages.success(
@@ -338,6 +351,10 @@ def lead_convert(request: HttpRequest, pk: int) -> HttpResponse:
                 _("Converted: account “%(account)s”, contact “%(contact)s”.")
                 % {"account": conversion.account.name, "contact": conversion.contact.name},
             )
+            if conversion.deal is not None:
+                messages.success(
+                    request, _("Deal “%(name)s” created.") % {"name": conversion.deal.name}
+                )
             return redirect("leads:detail", pk=lead.pk)
     return render(
         request,

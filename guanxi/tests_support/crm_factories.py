@@ -37,3 +37,14 @@ def contact(actor: User, **data: Any) -> Contact:
     values.update(data)
     allow = bool(values.pop("allow_duplicate", False))
     return customer_services.contact_create(actor=actor, data=values, allow_duplicate=allow)
+
+
+def deal(actor: User, **data: Any) -> Any:
+    """A deal through the real service (an account of the actor's is made when none given)."""
+    from guanxi.sales import services as sales_services
+
+    values: dict[str, Any] = {"name": f"商机{next(_seq)}"}
+    values.update(data)
+    if "account_id" not in values:
+        values["account_id"] = account(actor).pk
+    return sales_services.deal_create(actor=actor, data=values)
