@@ -45,6 +45,7 @@ CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
+MASK = "****"
 
 
 def money(value: Decimal | None) -> Decimal:
@@ -79,6 +80,8 @@ class ForecastLine:
     open_count: int = 0
     target: Decimal | None = None
     bars: dict[str, float] = field(default_factory=dict)
+    # The viewer's role hides what deals are worth: amounts, percentages and bars.
+    masked: bool = False
 
     @property
     def best_case(self) -> Decimal:
@@ -91,11 +94,11 @@ class ForecastLine:
 
     @property
     def attainment(self) -> Decimal | None:
-        return percent(self.committed, self.target)
+        return None if self.masked else percent(self.committed, self.target)
 
     @property
     def expected_attainment(self) -> Decimal | None:
-        return percent(self.expected, self.target)
+        return None if self.masked else percent(self.expected, self.target)
 
     def add(self, other: ForecastLine) -> None:
         self.committed += other.committed
@@ -105,13 +108,16 @@ class ForecastLine:
         self.open_count += other.open_count
 
     def as_dict(self) -> dict[str, Any]:
+        def amount(value: Decimal) -> str:
+            return MASK if self.masked else str(money(value))
+
         return {
             "group": {"type": self.kind, "id": self.id, "label": self.label, "depth": self.depth},
             "currency": self.currency,
-            "committed": str(money(self.committed)),
-            "weighted": str(money(self.weighted)),
-            "open_amount": str(money(self.open_amount)),
-            "best_case": str(money(self.best_case)),
+            "committed": amount(self.committed),
+            "weighted": amount(self.weighted),
+            "open_amount": amount(self.open_amount),
+            "best_case": amount(self.best_case),
             "won_count": self.won_count,
             "open_count": self.open_count,
             "target": None if self.target is None else str(money(self.target)),
@@ -130,6 +136,7 @@ class Forecast:
     lines: list[ForecastLine]
     totals: list[ForecastLine]
     months: list[ForecastLine]
+    amount_masked: bool = False
 
     @property
     def currencies(self) -> list[str]:
@@ -148,6 +155,7 @@ class Forecast:
             if self.pipeline
             else None,
             "currencies": self.currencies,
+            "amount_masked": self.amount_masked,
             "rows": [line.as_dict() for line in self.lines],
             "totals": [line.as_dict() for line in self.totals],
             "months": [{**line.as_dict(), "month": line.id} for line in self.months],
@@ -268,8 +276,13 @@ def deal_forecast(
         lines=lines,
         totals=sorted(totals.values(), key=lambda t: currency_order(t.currency)),
         months=month_lines,
+        amount_masked="amount" in permissions.masked_fields(actor, "deal"),
     )
-    _scale_bars([*result.lines, *result.months])
+    if result.amount_masked:
+        for ln in [*result.lines, *result.totals, *result.months]:
+            ln.masked = True
+    else:
+        _scale_bars([*result.lines, *result.months])
     return result
 
 
@@ -374,7 +387,7 @@ def _month_lines(base: QuerySet[Deal], period: Period) -> list[ForecastLine]:
     )
     open_ = (
         measures.open_deals(base, period)
-        .annotate(m=measures.month_of("expected_close_date"))
+        .annotate(m=measures.month_of("expected_close_date", moment=False))
         .values("m", "currency")
         .annotate(total=Sum("amount"), w=_weighted_sum(), n=Count("id"))
         .order_by()
@@ -432,10 +445,11 @@ class AttainmentLine:
     company_rank: int | None = None
     company_of: int = 0
     department: str = ""
+    masked: bool = False  # the viewer's role hides deal amounts: no actual, no percentage
 
     @property
     def percent(self) -> Decimal | None:
-        return percent(self.actual, self.target)
+        return None if self.masked else percent(self.actual, self.target)
 
     @property
     def bar(self) -> float:
@@ -450,6 +464,9 @@ class AttainmentLine:
                 return None
             return str(money(v)) if is_money else int(v)
 
+        def actual(v: Decimal) -> str | int | None:
+            return MASK if self.masked else fmt(v)
+
         return {
             "type": self.kind,
             "id": self.id,
@@ -457,10 +474,10 @@ class AttainmentLine:
             "department": self.department,
             "depth": self.depth,
             "currency": self.currency,
-            "actual": fmt(self.actual),
+            "actual": actual(self.actual),
             "target": fmt(self.target),
             "percent": None if self.percent is None else str(self.percent),
-            "other_currencies": {c: fmt(v) for c, v in sorted(self.others.items())},
+            "other_currencies": {c: actual(v) for c, v in sorted(self.others.items())},
             "rank": self.rank,
             "rank_of": self.rank_of,
             "company_rank": self.company_rank,
@@ -664,6 +681,9 @@ def attainment(*, actor: User, period: Period, measure: str, org: Org | None = N
         base_depth = min(ln.depth for ln in visible_depts)
         for ln in visible_depts:
             ln.depth -= base_depth
+    if measure in MONEY_MEASURES and "amount" in _masked(actor, src.entity):
+        for ln in [*user_lines.values(), *dept_lines.values()]:
+            ln.masked = True
     me = user_lines.get(actor.pk)
     if me is None and user_visible(actor.pk):
         me = _line("user", actor.pk, org.label(actor.pk), measure, {}, None)
@@ -672,6 +692,13 @@ def attainment(*, actor: User, period: Period, measure: str, org: Org | None = N
     return Attainment(
         period=period, measure=measure, users=visible_users, departments=visible_depts, me=me
     )
+
+
+def _masked(actor: User, entity_key: str) -> set[str]:
+    try:
+        return permissions.masked_fields(actor, entity_key)
+    except KeyError:
+        return set()
 
 
 def _visible(actor: User, entity_key: str) -> set[int] | None:

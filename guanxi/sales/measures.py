@@ -68,7 +68,10 @@ def first_win() -> Any:
     return ~Exists(earlier)
 
 
-def month_of(field: str) -> TruncMonth:
+def month_of(field: str, *, moment: bool = True) -> TruncMonth:
+    """The month of a datetime (in the company's time zone) or of a date (``moment=False``)."""
+    if not moment:
+        return TruncMonth(field)
     return TruncMonth(field, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
 
 
