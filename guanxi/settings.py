@@ -70,6 +70,8 @@ INSTALLED_APPS = [
     "guanxi.leads",
     "guanxi.activities",
     "guanxi.sales",
+    "guanxi.automation",
+    "guanxi.finance",
     "guanxi.search",
     "guanxi.web",
     "guanxi.api",
@@ -272,6 +274,8 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.activities.api",
     "guanxi.sales.api",
     "guanxi.search.api",
+    "guanxi.automation.api",
+    "guanxi.finance.api",
     "guanxi.sales.forecast_api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also

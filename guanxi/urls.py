@@ -10,6 +10,8 @@ urlpatterns = [
     path("", include("guanxi.identity.urls")),
     path("", include("guanxi.activities.urls")),
     path("", include("guanxi.web.urls")),
+    path("", include("guanxi.core.urls")),
+    path("", include("guanxi.automation.urls")),
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.customers.urls")),
     path("search/", include("guanxi.search.urls")),

@@ -199,3 +199,61 @@ class Note(OwnedModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NumberSequence(models.Model):
+    """The last number handed out for one sequence (``key``) in one period (a year).
+
+    Rows are locked while a number is taken, inside the caller's transaction, so a
+    rolled-back create gives its number back and two creates never share one.
+    """
+
+    key = models.CharField(_("sequence"), max_length=40)
+    period = models.CharField(_("period"), max_length=10)
+    last = models.PositiveIntegerField(_("last number"), default=0)
+
+    class Meta:
+        verbose_name = _("number sequence")
+        verbose_name_plural = _("number sequences")
+        constraints = [
+            models.UniqueConstraint(fields=["key", "period"], name="numbersequence_key_period"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} {self.period}: {self.last}"
+
+
+class NumberPattern(TimeStampedModel):
+    """The administrator's pattern for one sequence, e.g. ``HT{year}{seq:05d}``."""
+
+    key = models.CharField(_("sequence"), max_length=40, unique=True)
+    pattern = models.CharField(_("pattern"), max_length=60)
+
+    class Meta:
+        verbose_name = _("number pattern")
+        verbose_name_plural = _("number patterns")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.pattern}"
+
+
+class CompanyProfile(TimeStampedModel):
+    """Our own company as printed on quotes and contracts (one row, edited by admins)."""
+
+    name = models.CharField(_("company name"), max_length=200)
+    name_en = models.CharField(_("English company name"), max_length=200, blank=True)
+    address = models.CharField(_("address"), max_length=300, blank=True)
+    address_en = models.CharField(_("English address"), max_length=300, blank=True)
+    phone = models.CharField(_("phone"), max_length=50, blank=True)
+    email = models.CharField(_("e-mail"), max_length=200, blank=True)
+    website = models.CharField(_("website"), max_length=200, blank=True)
+    tax_id = models.CharField(_("unified social credit code"), max_length=40, blank=True)
+    bank = models.CharField(_("bank and account"), max_length=300, blank=True)
+    logo = models.FileField(_("logo"), upload_to="company/", blank=True)
+
+    class Meta:
+        verbose_name = _("company profile")
+        verbose_name_plural = _("company profile")
+
+    def __str__(self) -> str:
+        return self.name

@@ -398,3 +398,14 @@ class SalesTarget(TimeStampedModel):
     @property
     def subject_kind(self) -> str:
         return "user" if self.user_id else "department"
+
+
+# Catalogue and quotes live in their own modules of this app (guanxi.sales.catalog,
+# guanxi.sales.quotes); importing them here registers their models with the app.
+from guanxi.sales.catalog.models import PriceList, PriceListItem, Product  # noqa: E402, F401
+from guanxi.sales.quotes.models import (  # noqa: E402, F401
+    DealLine,
+    Quote,
+    QuoteLine,
+    QuoteSettings,
+)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('identity', '0001_initial'),
-        ('sales', '0002_seed_pipelines_and_loss_reasons'),
+        ('sales', '0003_products_price_lists_quotes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
