@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
 from django.utils.translation import gettext as _
 
+from guanxi.core import money as core_money
 from guanxi.core import permissions
 from guanxi.core.errors import FieldError, NotPermitted, ValidationFailed
 from guanxi.identity.models import Department
@@ -41,15 +42,15 @@ if TYPE_CHECKING:
     from guanxi.identity.models import User
 
 GROUP_BY = ("owner", "department", "pipeline")
-CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 ZERO = Decimal(0)
 HUNDRED = Decimal(100)
 MASK = "****"
 
 
-def money(value: Decimal | None) -> Decimal:
-    return (value or ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+def money(value: Decimal | None, currency: str = DEFAULT_CURRENCY) -> Decimal:
+    """Rounded half-up to the currency's minor unit (fen for CNY, whole yen for JPY)."""
+    return core_money.quantize(value or ZERO, currency or DEFAULT_CURRENCY)
 
 
 def percent(actual: Decimal, target: Decimal | None) -> Decimal | None:
@@ -109,7 +110,7 @@ class ForecastLine:
 
     def as_dict(self) -> dict[str, Any]:
         def amount(value: Decimal) -> str:
-            return MASK if self.masked else str(money(value))
+            return MASK if self.masked else str(money(value, self.currency))
 
         return {
             "group": {"type": self.kind, "id": self.id, "label": self.label, "depth": self.depth},
@@ -120,7 +121,7 @@ class ForecastLine:
             "best_case": amount(self.best_case),
             "won_count": self.won_count,
             "open_count": self.open_count,
-            "target": None if self.target is None else str(money(self.target)),
+            "target": None if self.target is None else str(money(self.target, self.currency)),
             "attainment": None if self.attainment is None else str(self.attainment),
             "expected_attainment": None
             if self.expected_attainment is None
@@ -462,7 +463,7 @@ class AttainmentLine:
         def fmt(v: Decimal | None) -> str | int | None:
             if v is None:
                 return None
-            return str(money(v)) if is_money else int(v)
+            return str(money(v, self.currency)) if is_money else int(v)
 
         def actual(v: Decimal) -> str | int | None:
             return MASK if self.masked else fmt(v)
@@ -477,7 +478,9 @@ class AttainmentLine:
             "actual": actual(self.actual),
             "target": fmt(self.target),
             "percent": None if self.percent is None else str(self.percent),
-            "other_currencies": {c: actual(v) for c, v in sorted(self.others.items())},
+            "other_currencies": {
+                c: MASK if self.masked else str(money(v, c)) for c, v in sorted(self.others.items())
+            },
             "rank": self.rank,
             "rank_of": self.rank_of,
             "company_rank": self.company_rank,
@@ -681,7 +684,7 @@ def attainment(*, actor: User, period: Period, measure: str, org: Org | None = N
         base_depth = min(ln.depth for ln in visible_depts)
         for ln in visible_depts:
             ln.depth -= base_depth
-    if measure in MONEY_MEASURES and "amount" in _masked(actor, src.entity):
+    if src.masked_by is not None and src.masked_by[1] in _masked(actor, src.masked_by[0]):
         for ln in [*user_lines.values(), *dept_lines.values()]:
             ln.masked = True
     me = user_lines.get(actor.pk)

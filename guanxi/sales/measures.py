@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
@@ -106,6 +107,33 @@ def new_customers(base: QuerySet[Deal], period: Period, groups: list[str]) -> li
     ]
 
 
+RECEIPT_GROUPS = {
+    "owner": "contract__owner_id",
+    "department": "contract__owner__department_id",
+}
+
+
+def receipts(base: QuerySet[Any], period: Period, groups: list[str]) -> list[Figure]:
+    """Σ amount of receipts (回款) dated in ``period``, per group of the contract's owner,
+    in the contract's currency."""
+    fields = _fields(groups, RECEIPT_GROUPS)
+    qs = base.filter(received_on__gte=period.start, received_on__lt=period.end)
+    rows = (
+        qs.values(*fields.values(), "contract__currency")
+        .annotate(total=Sum("amount"), n=Count("id"))
+        .order_by()
+    )
+    return [
+        Figure(
+            {g: row[f] for g, f in fields.items()},
+            row["contract__currency"],
+            row["total"] or Decimal(0),
+            row["n"],
+        )
+        for row in rows
+    ]
+
+
 @dataclass(frozen=True)
 class Source:
     """Where a measure's actual figures come from."""
@@ -113,26 +141,31 @@ class Source:
     entity: str  # the permission entity whose data scope limits who sees the figures
     base: Callable[[], QuerySet[Any]]  # every record (unscoped)
     figures: Callable[[QuerySet[Any], Period, list[str]], list[Figure]]
-    groups: frozenset[str]
+    # (entity, field): when the viewer's role masks this field, amounts are hidden.
+    masked_by: tuple[str, str] | None = None
 
 
 _sources: dict[str, Source] = {
-    Measure.WON_AMOUNT.value: Source("deal", Deal.objects.all, won_amount, frozenset(DEAL_GROUPS)),
-    Measure.NEW_CUSTOMERS.value: Source(
-        "deal", Deal.objects.all, new_customers, frozenset(DEAL_GROUPS)
-    ),
+    Measure.WON_AMOUNT.value: Source("deal", Deal.objects.all, won_amount, ("deal", "amount")),
+    Measure.NEW_CUSTOMERS.value: Source("deal", Deal.objects.all, new_customers),
 }
 
 
-def register_source(measure: str, source: Source) -> None:
-    """Let another app (finance: receipts) provide a measure's actual figures."""
-    _sources[measure] = source
+def _receipt_source() -> Source | None:
+    """Receipts come from the finance app, when it is installed."""
+    if not apps.is_installed("guanxi.finance"):
+        return None
+    from guanxi.finance.models import Receipt
+
+    return Source("payment", Receipt.objects.all, receipts, ("contract", "amount"))
 
 
 def source(measure: str) -> Source | None:
+    if measure == Measure.RECEIPTS.value:
+        return _receipt_source()
     return _sources.get(measure)
 
 
 def available_measures() -> list[str]:
     """Measures whose actual figures can be computed in this installation."""
-    return [m for m in Measure.values if m in _sources]
+    return [m for m in Measure.values if source(m) is not None]

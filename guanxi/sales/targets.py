@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from guanxi.core import audit, events, permissions
+from guanxi.core import money as core_money
 from guanxi.core.errors import Conflict, FieldError, ValidationFailed
 from guanxi.core.models import AuditEvent
 from guanxi.core.pagination import Page, paginate
@@ -131,8 +132,11 @@ def clean_measure(value: Any, name: str = "measure") -> str:
     return str(value)
 
 
-def clean_value(measure: str, value: Any, name: str = "value") -> Decimal:
-    """A target figure: ≥ 0, rounded half-up to cents; a whole number for counts."""
+def clean_value(
+    measure: str, value: Any, name: str = "value", currency: str = DEFAULT_CURRENCY
+) -> Decimal:
+    """A target figure: ≥ 0, rounded half-up to the currency's minor unit; a whole number
+    for counts."""
     try:
         number = Decimal(str(value).strip().replace(",", "")) if value is not None else None
     except (InvalidOperation, ValueError):
@@ -145,6 +149,8 @@ def clean_value(measure: str, value: Any, name: str = "value") -> Decimal:
         raise ValidationFailed([FieldError(name, _("This number is too large."))])
     if measure not in MONEY_MEASURES and number != number.to_integral_value():
         raise ValidationFailed([FieldError(name, _("New customers are counted in whole numbers."))])
+    if measure in MONEY_MEASURES:
+        return core_money.quantize(number, currency or DEFAULT_CURRENCY).quantize(CENT)
     return number.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
@@ -282,8 +288,8 @@ def target_create(*, actor: User, data: dict[str, Any]) -> SalesTarget:
     for name, fn in (
         ("year", lambda v: clean_year(v)),
         ("month", lambda v: clean_month(v)),
-        ("value", lambda v: clean_value(measure, v)),
         ("currency", lambda v: clean_currency(measure, v)),
+        ("value", lambda v: clean_value(measure, v, currency=values.get("currency", ""))),
     ):
         try:
             values[name] = fn(data.get(name))
@@ -336,13 +342,14 @@ def target_update(*, actor: User, target: SalesTarget, data: dict[str, Any]) -> 
     before = audit.snapshot(target, AUDIT_FIELDS)
     errors: list[FieldError] = []
     try:
-        if "value" in data:
-            target.value = clean_value(target.measure, data["value"])
+        if "currency" in data:
+            target.currency = clean_currency(target.measure, data["currency"])
     except ValidationFailed as exc:
         errors.extend(exc.errors)
     try:
-        if "currency" in data:
-            target.currency = clean_currency(target.measure, data["currency"])
+        if "value" in data or "currency" in data:
+            value = data.get("value", target.value)
+            target.value = clean_value(target.measure, value, currency=target.currency)
     except ValidationFailed as exc:
         errors.extend(exc.errors)
     if errors:
@@ -431,7 +438,7 @@ def target_grid_save(*, actor: User, measure: str, year: int, rows: list[GridRow
                 continue
             try:
                 wanted[(row.kind, row.id, month)] = (
-                    clean_value(measure, raw, name=f"{row.key}-{month}"),
+                    clean_value(measure, raw, name=f"{row.key}-{month}", currency=currency),
                     currency,
                 )
             except ValidationFailed as exc:

@@ -261,3 +261,30 @@ def test_attainment_groups_other_currencies(o: org.Org) -> None:
     assert line.currency == "CNY" and line.actual == Decimal("40000")
     assert line.others == {"USD": Decimal("900")}
     assert line.percent == Decimal("50.0")
+
+
+def test_receipts_attainment(o: org.Org, api_client: Any) -> None:
+    from guanxi.finance.tests import factories as finance
+
+    finance.settings(threshold="1000000.00")
+    mine = finance.contract(o.peer, amount="30000.00")
+    finance.receipt(o.peer, mine, "10000.00", received_on=dt.date(2026, 10, 10))
+    finance.receipt(o.peer, mine, "5000.00", received_on=dt.date(2026, 9, 30))  # Q3
+    theirs = finance.contract(o.east, amount="20000.00", currency="USD")
+    finance.receipt(o.east, theirs, "3000.00", received_on=dt.date(2026, 11, 1))
+    set_targets(o.admin, "user", o.peer.pk, {10: "10000", 11: "5000", 12: "5000"}, "receipts")
+    report = forecast.attainment(actor=o.admin, period=Q4, measure="receipts")
+    lines = {ln.id: ln for ln in report.users}
+    assert (lines[o.peer.pk].actual, lines[o.peer.pk].percent) == (
+        Decimal("10000"),
+        Decimal("50.0"),
+    )
+    assert (lines[o.east.pk].currency, lines[o.east.pk].actual) == ("USD", Decimal("3000"))
+    assert lines[o.east.pk].percent is None
+    depts = {ln.label: ln for ln in report.departments}
+    assert depts["销售部"].actual == Decimal("10000")
+    assert depts["销售部"].others == {"USD": Decimal("3000")}
+    body = api_client.login(o.peer).get("attainment", period="2026-Q4", measure="receipts")
+    assert body.status_code == 200
+    assert [u["id"] for u in body.json()["users"]] == [o.peer.pk]
+    assert body.json()["me"]["actual"] == "10000.00"
