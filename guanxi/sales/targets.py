@@ -626,6 +626,10 @@ class GridLine:
     def key(self) -> str:
         return f"{self.kind}-{self.subject.pk}"
 
+    @property
+    def label(self) -> str:
+        return str(self.subject.label if self.kind == "user" else self.subject.name)
+
 
 def target_grid(*, actor: User, measure: str, year: int, kind: str) -> list[GridLine]:
     """The rows of the targets grid: subjects ``actor`` may see, editable where allowed."""
