@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, QuerySet, Sum
+from django.db.models import Case, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, When
 from django.utils.translation import gettext as _
 
 from guanxi.core import money as core_money
@@ -163,12 +163,30 @@ class Forecast:
         }
 
 
-def _weighted_sum() -> Sum:
+def _money_field() -> DecimalField:
+    return DecimalField(max_digits=24, decimal_places=2)
+
+
+def _product() -> ExpressionWrapper:
     # amount × probability in the database; divided by 100 (and rounded once) in Python.
-    product = ExpressionWrapper(
-        F("amount") * F("probability"), output_field=DecimalField(max_digits=24, decimal_places=2)
-    )
-    return Sum(product)
+    return ExpressionWrapper(F("amount") * F("probability"), output_field=_money_field())
+
+
+def _aggregates(months: list[Period]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The aggregates of the won and the open query; with ``months``, each month's sums
+    as conditional aggregates of the same scan (``m<i>``: amount, ``w<i>``: weighted)."""
+    won: dict[str, Any] = {"total": Sum("amount"), "n": Count("id")}
+    open_: dict[str, Any] = {"total": Sum("amount"), "w": Sum(_product()), "n": Count("id")}
+    for i, month in enumerate(months):
+        start, end = month.bounds()
+        won[f"m{i}"] = Sum(
+            Case(When(won_at__gte=start, won_at__lt=end, then=F("amount"))),
+            output_field=_money_field(),
+        )
+        in_month = Q(expected_close_date__gte=month.start, expected_close_date__lt=month.end)
+        open_[f"m{i}"] = Sum(Case(When(in_month, then=F("amount"))), output_field=_money_field())
+        open_[f"w{i}"] = Sum(Case(When(in_month, then=_product())), output_field=_money_field())
+    return won, open_
 
 
 def _collect(
@@ -221,24 +239,27 @@ def deal_forecast(
 ) -> Forecast:
     """The forecast of ``period`` over the deals ``actor`` may see (see module doc).
 
-    Four aggregate queries (won and open, by group and by month) plus the targets and the
-    labels of the groups; the number of deals does not change the number of queries.
+    Two aggregate queries over the deals (won, open; each also sums the months of a
+    quarter or year in the same scan) plus the targets and the labels of the groups: the
+    number of deals does not change the number of queries.
     """
     group_by = clean_group_by(group_by)
     base: QuerySet[Deal] = permissions.scoped_queryset(actor, "deal")
     if pipeline is not None:
         base = base.filter(pipeline=pipeline)
     field_name = measures.DEAL_GROUPS[group_by]
-    won = (
+    months = period.month_periods() if len(period.months) > 1 else []
+    won_aggs, open_aggs = _aggregates(months)
+    won = list(
         measures.won_deals(base, period)
         .values(field_name, "currency")
-        .annotate(total=Sum("amount"), n=Count("id"))
+        .annotate(**won_aggs)
         .order_by()
     )
-    open_ = (
+    open_ = list(
         measures.open_deals(base, period)
         .values(field_name, "currency")
-        .annotate(total=Sum("amount"), w=_weighted_sum(), n=Count("id"))
+        .annotate(**open_aggs)
         .order_by()
     )
     grouped = _collect(won, open_, field_name)
@@ -269,7 +290,7 @@ def deal_forecast(
                     ln.currency, ForecastLine("total", None, _("Total"), ln.currency)
                 )
                 total.target = (total.target or ZERO) + ln.target
-    month_lines = _month_lines(base, period) if len(period.months) > 1 else []
+    month_lines = _month_lines(won, open_, months)
     result = Forecast(
         period=period,
         group_by=group_by,
@@ -378,36 +399,29 @@ def _pipeline_lines(grouped: dict[tuple[Any, str], ForecastLine]) -> list[Foreca
     return out
 
 
-def _month_lines(base: QuerySet[Deal], period: Period) -> list[ForecastLine]:
-    won = (
-        measures.won_deals(base, period)
-        .annotate(m=measures.month_of("won_at"))
-        .values("m", "currency")
-        .annotate(total=Sum("amount"), n=Count("id"))
-        .order_by()
+def _month_lines(
+    won: list[dict[str, Any]], open_: list[dict[str, Any]], months: list[Period]
+) -> list[ForecastLine]:
+    """Per month and currency, from the conditional sums of the grouped rows."""
+    if not months:
+        return []
+    currencies = sorted(
+        {row["currency"] for row in [*won, *open_]} or {DEFAULT_CURRENCY}, key=currency_order
     )
-    open_ = (
-        measures.open_deals(base, period)
-        .annotate(m=measures.month_of("expected_close_date", moment=False))
-        .values("m", "currency")
-        .annotate(total=Sum("amount"), w=_weighted_sum(), n=Count("id"))
-        .order_by()
-    )
-
-    def month_key(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-        return [{**row, "m": f"{row['m'].year}-{row['m'].month:02d}"} for row in rows]
-
-    grouped = _collect(month_key(won), month_key(open_), "m")
-    currencies = sorted({c for _m, c in grouped} or {DEFAULT_CURRENCY}, key=currency_order)
-    out = []
-    for month in period.month_periods():
-        for currency in currencies:
-            ln = grouped.get((month.key, currency)) or ForecastLine(
-                "month", month.key, "", currency
-            )
-            ln.kind, ln.id, ln.label = "month", month.key, month.label
-            out.append(ln)
-    return out
+    lines = {
+        (i, c): ForecastLine("month", month.key, month.label, c)
+        for i, month in enumerate(months)
+        for c in currencies
+    }
+    for row in won:
+        for i in range(len(months)):
+            lines[(i, row["currency"])].committed += row[f"m{i}"] or ZERO
+    for row in open_:
+        for i in range(len(months)):
+            ln = lines[(i, row["currency"])]
+            ln.open_amount += row[f"m{i}"] or ZERO
+            ln.weighted += (row[f"w{i}"] or ZERO) / HUNDRED
+    return [lines[(i, c)] for i in range(len(months)) for c in currencies]
 
 
 def _scale_bars(lines: list[ForecastLine]) -> None:

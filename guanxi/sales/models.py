@@ -225,6 +225,24 @@ class Deal(OwnedModel):
             # Won deals on the account page and in reports.
             models.Index(fields=["account", "status", "-created_at"], name="deal_account_idx"),
             models.Index(fields=["status", "won_at"], name="deal_won_idx"),
+            # Forecast and attainment (guanxi.sales.forecast): the period's won / open deals
+            # are read from the index alone, grouped by owner, pipeline and currency.
+            models.Index(
+                fields=["status", "won_at", "owner", "pipeline", "currency", "amount"],
+                name="deal_forecast_won_idx",
+            ),
+            models.Index(
+                fields=[
+                    "status",
+                    "expected_close_date",
+                    "owner",
+                    "pipeline",
+                    "currency",
+                    "amount",
+                    "probability",
+                ],
+                name="deal_forecast_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -6,6 +6,7 @@ from decimal import Decimal
 from typing import Any
 
 from django import template
+from django.utils.safestring import mark_safe
 
 from guanxi.core.money import format_money
 
@@ -46,3 +47,26 @@ def grouped(value: Any, currency: str = "CNY") -> str:
     if not currency:
         return f"{int(value):,}"
     return format_money(Decimal(value), currency, symbol=False)
+
+
+@register.filter
+def bar(line: Any) -> str:
+    """The stacked bar of a forecast line: best case, committed, weighted, target mark.
+
+    Built here rather than in an included template: a page has one per line, and the
+    widths are plain numbers (percent of the widest figure in the same currency).
+    """
+    widths = getattr(line, "bars", None) or {}
+    committed = widths.get("committed", 0.0)
+    parts = [
+        '<div class="fc-bar" aria-hidden="true">',
+        f'<span class="fc-best" style="width: {widths.get("best_case", 0.0):.1f}%"></span>',
+        f'<span class="fc-committed" style="width: {committed:.1f}%"></span>',
+        f'<span class="fc-weighted" style="left: {committed:.1f}%; '
+        f'width: {widths.get("weighted", 0.0):.1f}%"></span>',
+    ]
+    target = widths.get("target", -1.0)
+    if target >= 0:
+        parts.append(f'<i class="fc-target" style="left: {target:.1f}%"></i>')
+    parts.append("</div>")
+    return mark_safe("".join(parts))
