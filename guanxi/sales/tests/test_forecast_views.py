@@ -46,6 +46,7 @@ def test_forecast_page_renders_table_and_bars(o: org.Org) -> None:
     assert "100,000.00" in html  # peer's committed, grouped
     assert "USD" in html and "2026-11" in html  # currency line and month breakdown
     assert o.east.label in html
+    assert "销售预测" in html and "加权预测" in html  # the Chinese UI (default language)
 
 
 def test_forecast_page_by_department_and_bad_input(o: org.Org) -> None:
