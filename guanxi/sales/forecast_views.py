@@ -231,6 +231,7 @@ def targets_page(request: HttpRequest) -> HttpResponse:
             "year": year,
             "years": [year - 1, year, year + 1],
             "header": header,
+            "spread_prompt": _("Target for the whole year, spread evenly over the 12 months:"),
             "any_editable": any(line.editable for line in lines),
             "nav": "targets",
         },

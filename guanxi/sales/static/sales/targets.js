@@ -24,6 +24,29 @@
     var cell = row.querySelector("[data-year-total]");
     if (cell) { cell.textContent = format(total, money); }
   }
+  // "Spread": a yearly figure divided evenly over the twelve months; the cents that do
+  // not divide go to December so the months add up to the figure exactly.
+  function spread(row, total, money) {
+    var inputs = row.querySelectorAll("input.cell-input");
+    var unit = money ? 100 : 1;
+    var whole = Math.round(total * unit);
+    var each = Math.floor(whole / inputs.length);
+    inputs.forEach(function (input, i) {
+      var part = i === inputs.length - 1 ? whole - each * (inputs.length - 1) : each;
+      input.value = money ? (part / unit).toFixed(2) : String(part);
+    });
+    update(row);
+  }
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-spread]") : null;
+    if (!button) { return; }
+    var row = button.closest("[data-target-row]");
+    var answer = window.prompt(button.dataset.prompt || "");
+    if (row === null || answer === null) { return; }
+    var total = parseFloat(String(answer).replace(/,/g, ""));
+    if (!isFinite(total) || total < 0) { return; }
+    spread(row, total, row.closest("[data-money]").dataset.money === "1");
+  });
   document.addEventListener("input", function (event) {
     var target = event.target;
     if (target instanceof HTMLInputElement && target.classList.contains("cell-input")) {
