@@ -4,13 +4,11 @@ the attainment and the forecast of the quarter with bars."""
 
 from __future__ import annotations
 
+import importlib
 from decimal import Decimal
 from typing import Any
 
 import pytest
-
-import importlib
-
 from django.apps import apps
 
 from guanxi.sales.models import Pipeline, SalesTarget
