@@ -20,15 +20,18 @@ from guanxi.leads.services import lead_transfer
 if TYPE_CHECKING:
     from guanxi.identity.models import User
 
-ENTITIES = ("lead", "account", "contact", "task")
+ENTITIES = ("lead", "account", "contact", "deal", "task")
 
 
 def handover_preview(from_user: User) -> dict[str, int]:
-    """How many leads, accounts, contacts and open tasks ``from_user`` holds."""
+    """How many leads, accounts, contacts, deals and open tasks ``from_user`` holds."""
+    from guanxi.sales.models import Deal
+
     return {
         "lead": Lead.objects.filter(owner=from_user).count(),
         "account": Account.objects.filter(owner=from_user).count(),
         "contact": Contact.objects.filter(owner=from_user).count(),
+        "deal": Deal.objects.filter(owner=from_user).count(),
         "task": Task.objects.filter(assignee=from_user, done_at__isnull=True).count(),
     }
 
@@ -82,6 +85,23 @@ def handover_execute(
         if "contact" in chosen:
             ids = list(Contact.objects.filter(owner=from_user).values_list("pk", flat=True))
             result["contact"] = contact_transfer(actor=actor, records=ids, to_user=to_user)
+        if "deal" in chosen:
+            from guanxi.sales.models import Deal
+            from guanxi.sales.services import deal_transfer
+
+            ids = list(Deal.objects.filter(owner=from_user).values_list("pk", flat=True))
+            result["deal"] = deal_transfer(actor=actor, records=ids, to_user=to_user)
+            deal_links = Deal.collaborators.through
+            for deal_link in list(deal_links.objects.filter(user_id=from_user.pk)):
+                deal_links.objects.get_or_create(deal_id=deal_link.deal_id, user_id=to_user.pk)
+                audit.record(
+                    actor=actor,
+                    action=AuditEvent.Action.TRANSFER,
+                    entity="deal",
+                    object_id=deal_link.deal_id,
+                    changes={"collaborators": [from_user.pk, to_user.pk]},
+                )
+            deal_links.objects.filter(user_id=from_user.pk).delete()
         if "task" in chosen:
             result["task"] = tasks_transfer(actor=actor, from_user=from_user, to_user=to_user)
     return result

@@ -547,6 +547,7 @@ class HandoverForm(forms.Form):
             ("lead", gettext_lazy("Leads")),
             ("account", gettext_lazy("Accounts")),
             ("contact", gettext_lazy("Contacts")),
+            ("deal", gettext_lazy("Deals")),
             ("task", gettext_lazy("Open tasks")),
         ],
         initial=list(handover_services.ENTITIES),

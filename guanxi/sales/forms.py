@@ -20,7 +20,7 @@ from guanxi.customers.forms import (
 )
 from guanxi.customers.models import Account
 from guanxi.identity.models import User
-from guanxi.sales.models import DealContact, LossReason, Pipeline, Stage
+from guanxi.sales.models import Deal, DealContact, LossReason, Pipeline, Stage
 from guanxi.sales.services import STAGE_REQUIRABLE
 
 
@@ -45,12 +45,7 @@ class DealFilterForm(forms.Form):
     status = forms.ChoiceField(
         label=_("Status"),
         required=False,
-        choices=[
-            ("", _("Any status")),
-            ("open", _("Open")),
-            ("won", _("Won")),
-            ("lost", _("Lost")),
-        ],
+        choices=[("", _("Any status")), *Deal.Status.choices],
     )
     close_month = forms.CharField(
         label=_("Close month"),
@@ -220,7 +215,7 @@ class MoveForm(forms.Form):
         label=_("Loss reason"), required=False, coerce=int, empty_value=None
     )
     loss_note = forms.CharField(
-        label=_("What happened"), required=False, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("Loss note"), required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
 
     def __init__(

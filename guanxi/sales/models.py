@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.models import OwnedModel, TimeStampedModel
@@ -50,7 +50,7 @@ class Stage(models.Model):
     """One column of a pipeline; ``kind`` says whether a deal in it is open, won or lost."""
 
     class Kind(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal status", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -124,7 +124,7 @@ class Deal(OwnedModel):
     """
 
     class Status(models.TextChoices):
-        OPEN = "open", _("Open")
+        OPEN = "open", pgettext_lazy("deal status", "Open")
         WON = "won", _("Won")
         LOST = "lost", _("Lost")
 
@@ -218,6 +218,13 @@ class Deal(OwnedModel):
                 fields=["owner", "stage", "position", "id"], name="deal_owner_stage_pos_idx"
             ),
             models.Index(fields=["pipeline", "status", "stage"], name="deal_pipeline_idx"),
+            # Won / lost columns: recently closed deals, latest first.
+            models.Index(
+                fields=["pipeline", "status", "stage_changed_at"], name="deal_closed_recent_idx"
+            ),
+            models.Index(
+                fields=["stage", "-stage_changed_at", "-id"], name="deal_stage_changed_idx"
+            ),
             # Close month filter and forecasts.
             models.Index(fields=["status", "expected_close_date"], name="deal_status_close_idx"),
             models.Index(fields=["owner", "expected_close_date"], name="deal_owner_close_idx"),

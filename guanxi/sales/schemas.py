@@ -79,7 +79,7 @@ class DealOut(Schema):
     currency: str
     expected_close_date: str | None
     probability: int
-    source: int | None
+    source: str | None = Field(None, description="Lead source code (carried from the lead)")
     lead_id: int | None
     competitors: list[str]
     next_step: str

@@ -40,7 +40,7 @@ _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def _deals() -> QuerySet[Deal]:
-    return Deal.objects.select_related("owner", "account", "stage", "pipeline")
+    return Deal.objects.select_related("owner", "account", "stage", "pipeline", "source")
 
 
 def _int_filter(name: str, value: Any) -> int:
@@ -162,7 +162,7 @@ def deal_as_dict(*, actor: User, deal: Deal, mask: set[str] | None = None) -> di
         "currency": deal.currency,
         "expected_close_date": iso(deal.expected_close_date),
         "probability": deal.probability,
-        "source": deal.source_id,
+        "source": deal.source.code if deal.source_id and deal.source else None,
         "lead_id": deal.lead_id,
         "competitors": list(deal.competitors or []),
         "next_step": deal.next_step,
@@ -286,9 +286,23 @@ def pipeline_as_dict(pipeline: Pipeline) -> dict[str, Any]:
 
 
 @dataclass
+class Card:
+    """What a kanban card shows: read as plain values (no model instances), so a board of
+    hundreds of cards renders fast."""
+
+    id: int
+    name: str
+    account: str
+    owner: str
+    amount: str
+    currency: str
+    close: str
+
+
+@dataclass
 class Column:
     stage: Stage
-    cards: list[Deal]
+    cards: list[Card]
     count: int = 0
     # (currency, amount, weighted amount) per currency: amounts in different currencies
     # are never added up.
@@ -304,17 +318,74 @@ class Board:
     closed_since: dt.datetime | None
 
 
+_CARD_FIELDS = (
+    "id",
+    "name",
+    "amount",
+    "currency",
+    "expected_close_date",
+    "account__name",
+    "owner__display_name",
+    "owner__username",
+)
+
+
+def _cards(qs: QuerySet[Deal], masked: bool) -> list[Card]:
+    cards = []
+    for row in qs.values_list(*_CARD_FIELDS):
+        pk, name, amount, currency, close, account, display_name, username = row
+        if masked:
+            money_text = "****"
+        elif amount is None:
+            money_text = "—"
+        else:
+            money_text = f"{currency} {Decimal(amount):,.2f}"
+        cards.append(
+            Card(
+                id=pk,
+                name=name,
+                account=account or "",
+                owner=display_name or username or "—",
+                amount=money_text,
+                currency=currency,
+                close=close.strftime("%m-%d") if close else "—",
+            )
+        )
+    return cards
+
+
+def _column_order(stage: Stage) -> tuple[str, str]:
+    # Open columns keep the order users drag into; closed ones show the latest first.
+    return ("position", "id") if stage.is_open else ("-stage_changed_at", "-id")
+
+
 def _board_queryset(
     actor: User, pipeline: Pipeline, filters: dict[str, Any]
-) -> tuple[QuerySet[Deal], dt.datetime | None]:
+) -> tuple[QuerySet[Deal], QuerySet[Deal], dt.datetime | None]:
+    """The open deals and the closed deals shown on the board (each its own indexed
+    range: (pipeline, status, stage) and (pipeline, status, stage_changed_at))."""
     qs = permissions.scoped_queryset(actor, "deal").filter(pipeline=pipeline)
     given = {k: v for k, v in filters.items() if k in FILTERS and k != "pipeline"}
     qs = apply_filters(qs, filters=given, actor=actor)
+    open_qs = qs.filter(status=Deal.Status.OPEN)
+    closed_qs = qs.filter(status__in=[Deal.Status.WON, Deal.Status.LOST])
     closed_since = None
     if not given.get("close_month"):
         closed_since = timezone.now() - dt.timedelta(days=CLOSED_RECENT_DAYS)
-        qs = qs.filter(Q(status=Deal.Status.OPEN) | Q(stage_changed_at__gte=closed_since))
-    return qs, closed_since
+        closed_qs = closed_qs.filter(stage_changed_at__gte=closed_since)
+    return open_qs, closed_qs, closed_since
+
+
+def _totals_query(qs: QuerySet[Deal]) -> QuerySet[Any]:
+    weighted = ExpressionWrapper(
+        F("amount") * F("probability") / Value(Decimal("100")),
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    return (
+        qs.order_by()
+        .values("stage_id", "currency")
+        .annotate(n=Count("id"), amount_sum=Sum("amount"), weighted_sum=Sum(weighted))
+    )
 
 
 def kanban(
@@ -327,34 +398,33 @@ def kanban(
     """The board of ``pipeline``: per stage the first ``column_size`` cards in order and
     the column totals (count, amount, amount weighted by probability).
 
-    Totals come from one GROUP BY query; each column's cards from one indexed query
-    (stage, position): 1 + stages queries whatever the number of deals. Won and lost
-    columns show deals closed in the last 30 days unless a close month is chosen.
+    Totals come from one aggregate query (open and recently closed deals, UNION ALL);
+    each non-empty column's cards from one indexed query: 1 + stages queries whatever
+    the number of deals. Won and lost columns show deals closed in the last 30 days
+    (latest first) unless a close month is chosen.
     """
     stages = sorted(pipeline.stages.all(), key=lambda s: (s.position, s.pk))
-    qs, closed_since = _board_queryset(actor, pipeline, dict(filters or {}))
-    weighted = ExpressionWrapper(
-        F("amount") * F("probability") / Value(Decimal("100")),
-        output_field=DecimalField(max_digits=20, decimal_places=4),
-    )
+    open_qs, closed_qs, closed_since = _board_queryset(actor, pipeline, dict(filters or {}))
     counts: dict[int, int] = {}
     totals: dict[int, list[tuple[str, Decimal, Decimal]]] = {}
-    for row in (
-        qs.order_by()
-        .values("stage_id", "currency")
-        .annotate(n=Count("id"), amount_sum=Sum("amount"), weighted_sum=Sum(weighted))
-        .order_by("stage_id", "currency")
-    ):
+    rows = list(_totals_query(open_qs).union(_totals_query(closed_qs), all=True))
+    for row in sorted(rows, key=lambda r: (r["stage_id"], r["currency"])):
         counts[row["stage_id"]] = counts.get(row["stage_id"], 0) + row["n"]
         if row["amount_sum"] is not None:
             totals.setdefault(row["stage_id"], []).append(
                 (row["currency"], _cents(row["amount_sum"]), _cents(row["weighted_sum"]))
             )
-    cards_qs = qs.select_related("owner", "account").order_by("position", "id")
+    masked = "amount" in permissions.masked_fields(actor, "deal")
     columns = []
     for stage in stages:
         count = counts.get(stage.pk, 0)
-        cards = list(cards_qs.filter(stage_id=stage.pk)[:column_size]) if count else []
+        cards: list[Card] = []
+        if count:
+            base = open_qs if stage.is_open else closed_qs
+            cards = _cards(
+                base.filter(stage_id=stage.pk).order_by(*_column_order(stage))[:column_size],
+                masked,
+            )
         columns.append(
             Column(
                 stage=stage,
@@ -365,10 +435,7 @@ def kanban(
             )
         )
     return Board(
-        pipeline=pipeline,
-        columns=columns,
-        amount_masked="amount" in permissions.masked_fields(actor, "deal"),
-        closed_since=closed_since,
+        pipeline=pipeline, columns=columns, amount_masked=masked, closed_since=closed_since
     )
 
 
@@ -380,14 +447,17 @@ def kanban_column(
     filters: dict[str, Any] | None = None,
     offset: int = 0,
     column_size: int = KANBAN_COLUMN_SIZE,
-) -> tuple[list[Deal], bool]:
+) -> tuple[list[Card], bool]:
     """More cards of one column ("load more"): the cards after ``offset`` and whether
     there are still more."""
-    qs, _since = _board_queryset(actor, pipeline, dict(filters or {}))
-    rows = list(
-        qs.filter(stage_id=stage.pk)
-        .select_related("owner", "account")
-        .order_by("position", "id")[offset : offset + column_size + 1]
+    open_qs, closed_qs, _since = _board_queryset(actor, pipeline, dict(filters or {}))
+    base = open_qs if stage.is_open else closed_qs
+    masked = "amount" in permissions.masked_fields(actor, "deal")
+    rows = _cards(
+        base.filter(stage_id=stage.pk).order_by(*_column_order(stage))[
+            offset : offset + column_size + 1
+        ],
+        masked,
     )
     return rows[:column_size], len(rows) > column_size
 

@@ -12,6 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -324,6 +325,11 @@ def _board_filters(request: HttpRequest) -> tuple[BoardFilterForm, dict[str, Any
     return form, {k: params.get(k) for k in ("owner", "department", "close_month", "tag")}
 
 
+def _deal_base() -> str:
+    """``/deals/``: cards link to ``{base}{id}/`` without a reverse() per card."""
+    return reverse("sales:deal_detail", args=[0])[: -len("0/")]
+
+
 def _query_without(request: HttpRequest, *names: str, offset: int | None = None) -> str:
     query = request.GET.copy()
     for name in names:
@@ -359,6 +365,7 @@ def board(request: HttpRequest, pipeline_id: int | None = None) -> HttpResponse:
         "can_create": permissions.can(actor, "deal", "create"),
         "can_edit": permissions.can(actor, "deal", "edit"),
         "closed_days": selectors.CLOSED_RECENT_DAYS,
+        "deal_base": _deal_base(),
     }
     if _is_htmx(request) or request.GET.get("partial"):
         return render(request, "sales/_board.html", context)
@@ -396,7 +403,7 @@ def board_column(request: HttpRequest, pipeline_id: int, stage_id: int) -> HttpR
             "pipeline": pipeline,
             "stage": stage,
             "next_query": query.urlencode(),
-            "amount_masked": "amount" in permissions.masked_fields(actor, "deal"),
+            "deal_base": _deal_base(),
         },
     )
 

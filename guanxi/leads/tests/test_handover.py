@@ -29,7 +29,8 @@ def _leaver() -> tuple[User, dict[str, int]]:
     activity_services.task_create(actor=leaver, title="回访", assignee=leaver)
     done = activity_services.task_create(actor=leaver, title="已完成", assignee=leaver)
     Task.objects.filter(pk=done.pk).update(done_at=done.created_at)
-    return leaver, {"lead": 3, "account": 1, "contact": 2, "task": 1}
+    crm_factories.deal(leaver, account_id=account.pk)
+    return leaver, {"lead": 3, "account": 1, "contact": 2, "deal": 1, "task": 1}
 
 
 def _holdings(user: User) -> dict[str, int]:
@@ -49,7 +50,7 @@ def test_execute_moves_everything_and_audits() -> None:
     admin = factories.admin()
     moved = handover.handover_execute(actor=admin, from_user=leaver, to_user=heir)
     assert {k: moved[k] for k in expected} == expected
-    assert _holdings(leaver) == {"lead": 0, "account": 0, "contact": 0, "task": 0}
+    assert _holdings(leaver) == {"lead": 0, "account": 0, "contact": 0, "deal": 0, "task": 0}
     assert _holdings(heir) == expected
     assert not leaver.collaborating_accounts.exists()
     assert heir in other_account.collaborators.all()
@@ -79,7 +80,7 @@ def test_admin_only_and_validation() -> None:
         handover.handover_execute(actor=factories.admin(), from_user=leaver, to_user=leaver)
     with pytest.raises(ValidationFailed):
         handover.handover_execute(
-            actor=factories.admin(), from_user=leaver, to_user=heir, entities=["deal"]
+            actor=factories.admin(), from_user=leaver, to_user=heir, entities=["ticket"]
         )
 
 
@@ -93,4 +94,4 @@ def test_api_handover(api_client: Any) -> None:
     assert resp.status_code == 200 and resp.json()["preview"] == expected
     resp = api.post("handover", payload)
     assert resp.status_code == 200, resp.content
-    assert resp.json()["preview"] == {"lead": 0, "account": 0, "contact": 0, "task": 0}
+    assert resp.json()["preview"] == {"lead": 0, "account": 0, "contact": 0, "deal": 0, "task": 0}

@@ -30,15 +30,24 @@
       box.className = "msg msg-error board-error";
       box.setAttribute("role", "alert");
       box.setAttribute("data-board-error", "");
-      board.parentNode.insertBefore(box, board);
+      // Outside the container the board is re-rendered into, so the message stays.
+      var container = document.getElementById("board-container");
+      container.parentNode.insertBefore(box, container);
     }
     box.textContent = text;
     box.hidden = !text;
   }
 
+  function setBusy(busy) {
+    var container = document.getElementById("board-container");
+    if (!container) return;
+    if (busy) container.setAttribute("data-busy", "");
+    else container.removeAttribute("data-busy");
+  }
+
   function refresh() {
     var board = boardEl();
-    if (!board) return Promise.resolve();
+    if (!board) { setBusy(false); return Promise.resolve(); }
     return fetch(board.getAttribute("data-refresh-url"), {
       credentials: "same-origin",
       headers: { "HX-Request": "true" },
@@ -48,7 +57,8 @@
         var container = document.getElementById("board-container");
         container.innerHTML = html;
         if (window.htmx) window.htmx.process(container);
-      });
+        setBusy(false);
+      }, function () { setBusy(false); });
   }
 
   function move(dealId, stageId, beforeId, loss) {
@@ -111,13 +121,25 @@
     var column = columnAt(event.clientX, event.clientY);
     if (previous && previous !== column) previous.classList.remove("drop-target");
     if (column) column.classList.add("drop-target");
-    // Near the board's edges, scroll it sideways (phones show one column at a time).
-    var board = boardEl();
-    if (board) {
-      var rect = board.getBoundingClientRect();
-      if (event.clientX < rect.left + 40) board.scrollLeft -= 20;
-      else if (event.clientX > rect.right - 40) board.scrollLeft += 20;
+    state.lastX = event.clientX;
+    if (!state.scrolling) {
+      state.scrolling = true;
+      window.requestAnimationFrame(function () { edgeScroll(state); });
     }
+  }
+
+  // While the pointer rests near the board's left or right edge, keep scrolling it
+  // sideways (phones show about one column at a time).
+  function edgeScroll(state) {
+    var board = boardEl();
+    if (!state.active || !board || drag !== state) {
+      state.scrolling = false;
+      return;
+    }
+    var rect = board.getBoundingClientRect();
+    if (state.lastX < rect.left + 40) board.scrollLeft -= 12;
+    else if (state.lastX > rect.right - 40) board.scrollLeft += 12;
+    window.requestAnimationFrame(function () { edgeScroll(state); });
   }
 
   function cleanup(state) {
@@ -175,6 +197,7 @@
     var list = column.querySelector("[data-cards]");
     var more = list.querySelector(".kanban-more");
     list.insertBefore(card, before || more);
+    setBusy(true);
     var dealId = card.getAttribute("data-deal");
     var beforeId = before ? before.getAttribute("data-deal") : null;
     var lossAsked = Promise.resolve(null);
@@ -199,6 +222,7 @@
     if (event.button !== 0 && event.pointerType === "mouse") return;
     var card = event.target.closest(".kanban-card");
     if (!card || !card.closest("[data-board]")) return;
+    if (document.querySelector("#board-container[data-busy]")) return;
     var onHandle = !!event.target.closest(".kanban-handle");
     drag = { card: card, x: event.clientX, y: event.clientY, active: false, timer: null,
              touch: event.pointerType !== "mouse" && !onHandle, pointerId: event.pointerId };
@@ -255,8 +279,11 @@
     if (drag && drag.active) event.preventDefault();
   }, { passive: false });
 
+  // The click that ends a drag must not open the card's link; other clicks (the lose
+  // dialog's buttons) pass.
   function suppressNextClick() {
     function stop(event) {
+      if (!event.target.closest || !event.target.closest(".kanban-card")) return;
       event.preventDefault();
       event.stopPropagation();
       document.removeEventListener("click", stop, true);
