@@ -88,6 +88,14 @@ def leads_reclaim_to_pool() -> int:
     return leads_reclaim_due(timezone.now())
 
 
+@db_periodic_task(crontab(hour="0", minute="23"))
+def sales_expire_quotes() -> int:
+    """Mark approved or sent quotes past their validity as expired, daily at 00:23."""
+    from guanxi.sales.quotes.services import quotes_expire_due
+
+    return quotes_expire_due(timezone.localdate())
+
+
 @db_periodic_task(crontab(hour="1", minute="5"))
 def finance_expire_contracts() -> int:
     """Mark active contracts past their end date as expired, daily at 01:05."""

@@ -275,6 +275,8 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.api",
     "guanxi.search.api",
     "guanxi.automation.api",
+    "guanxi.sales.catalog.api",
+    "guanxi.sales.quotes.api",
     "guanxi.finance.api",
     "guanxi.sales.forecast_api",
 ]  # extended as apps land: "guanxi.leads.api", ...

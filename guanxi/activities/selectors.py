@@ -13,7 +13,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.activities import targets, timeline_sources
+from guanxi.activities import targets
 from guanxi.activities.models import Activity, Attachment, Notification, Task
 from guanxi.activities.services import user_tz
 from guanxi.core import permissions
@@ -214,6 +214,7 @@ TIMELINE_KINDS = (
     "conversion",
     "ownership",
     "deal",
+    "finance",
     "other",
 )
 
@@ -293,20 +294,19 @@ def has_related_streams(entity_key: str) -> bool:
 
 
 def _clean_kinds(kinds: Iterable[str] | None) -> set[str]:
-    known = [*TIMELINE_KINDS, *timeline_sources.kinds()]
     wanted = {k.strip() for k in (kinds or []) if k and k.strip()}
-    unknown = wanted - set(known)
+    unknown = wanted - set(TIMELINE_KINDS)
     if unknown:
         raise ValidationFailed(
             [
                 FieldError(
                     "kind",
                     _("Unknown kind: %(k)s (use %(all)s)")
-                    % {"k": ", ".join(sorted(unknown)), "all": ", ".join(known)},
+                    % {"k": ", ".join(sorted(unknown)), "all": ", ".join(TIMELINE_KINDS)},
                 )
             ]
         )
-    return wanted or set(known)
+    return wanted or set(TIMELINE_KINDS)
 
 
 def _activity_items(qs: QuerySet[Activity]) -> Iterator[TimelineItem]:
@@ -414,9 +414,6 @@ def timeline(
         )
     for stream in _related_streams.get(target_entity, []):
         streams.append(stream(actor=actor, obj=obj, kinds=wanted, need=need))
-    for source in timeline_sources.sources_for(target_entity):
-        if source.kind in wanted:
-            streams.append(iter(source.items(actor, obj, need)))
     merged = list(heapq.merge(*streams, key=lambda item: item.at, reverse=True))
     offset = (page_i - 1) * size_i
     items = merged[offset : offset + size_i]

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from guanxi.activities import ics, selectors, services, targets, timeline_sources
+from guanxi.activities import ics, selectors, services, targets
 from guanxi.activities.forms import FollowupForm
 from guanxi.activities.models import Activity, Task
 from guanxi.core.errors import DomainError, NotPermitted, OutOfScope, ValidationFailed
@@ -229,10 +229,10 @@ def timeline(request: HttpRequest) -> HttpResponse:
         ("change", _("Changes")),
         ("ownership", _("Ownership")),
         ("conversion", _("Conversions")),
-        *[(s.kind, s.label) for s in timeline_sources.sources_for(entity)],
     ]
     if selectors.has_related_streams(entity):
         filters.append(("deal", _("Deals")))
+        filters.append(("finance", _("Contracts & payments")))
     context = {
         "page": page,
         "entity": entity,

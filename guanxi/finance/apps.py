@@ -32,3 +32,9 @@ class FinanceConfig(AppConfig):
 
         timeline.install()
         approvals.install()
+
+        from guanxi.customers.panels import AccountPanel, register_account_panel
+
+        register_account_panel(
+            AccountPanel("contracts", "finance/_account_panel.html", timeline.account_panel, 50)
+        )

@@ -21,7 +21,6 @@ from guanxi.core.models import OwnedModel, TimeStampedModel
 
 DEFAULT_NUMBER_PATTERN = "HT-{year}-{seq:04d}"
 DEFAULT_INVOICE_PATTERN = "FP-{year}-{seq:05d}"
-MONEY = {"max_digits": 16, "decimal_places": 2}
 
 
 class FinanceSettings(models.Model):
@@ -32,7 +31,8 @@ class FinanceSettings(models.Model):
 
     approval_threshold = models.DecimalField(
         _("approval above (amount)"),
-        **MONEY,
+        max_digits=16,
+        decimal_places=2,
         default=Decimal("100000.00"),
         help_text=_("Contracts above this amount need the owner's department head to approve."),
     )
@@ -83,7 +83,7 @@ class Contract(OwnedModel):
         related_name="contracts",
     )
     title = models.CharField(_("title"), max_length=200)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     currency = models.CharField(_("currency"), max_length=3, default="CNY")
     signed_on = models.DateField(_("signed on"), null=True, blank=True)
     starts_on = models.DateField(_("start date"), null=True, blank=True)
@@ -128,8 +128,10 @@ class Installment(TimeStampedModel):
     )
     position = models.PositiveIntegerField(_("no."), default=1)
     due_on = models.DateField(_("due date"))
-    amount = models.DecimalField(_("amount"), **MONEY)
-    received = models.DecimalField(_("received"), **MONEY, default=Decimal("0.00"))
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
+    received = models.DecimalField(
+        _("received"), max_digits=16, decimal_places=2, default=Decimal("0.00")
+    )
     notes = models.CharField(_("notes"), max_length=200, blank=True)
 
     class Meta:
@@ -182,7 +184,7 @@ class Receipt(TimeStampedModel):
         related_name="receipts",
     )
     received_on = models.DateField(_("date received"))
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     method = models.CharField(
         _("method"), max_length=20, choices=Method.choices, default=Method.BANK
     )
@@ -219,7 +221,7 @@ class Allocation(models.Model):
     installment = models.ForeignKey(
         Installment, on_delete=models.PROTECT, related_name="allocations"
     )
-    amount = models.DecimalField(**MONEY)
+    amount = models.DecimalField(max_digits=16, decimal_places=2)
 
     class Meta:
         verbose_name = _("allocation")
@@ -249,7 +251,7 @@ class Invoice(TimeStampedModel):
         Contract, verbose_name=_("contract"), on_delete=models.PROTECT, related_name="invoices"
     )
     number = models.CharField(_("invoice number"), max_length=60, unique=True)
-    amount = models.DecimalField(_("amount"), **MONEY)
+    amount = models.DecimalField(_("amount"), max_digits=16, decimal_places=2)
     issued_on = models.DateField(_("invoice date"))
     kind = models.CharField(_("type"), max_length=10, choices=Kind.choices, default=Kind.NORMAL)
     status = models.CharField(

@@ -119,6 +119,7 @@ def receipt_create(*, actor: User, contract: Contract, data: dict[str, Any]) -> 
             errors.append(FieldError("installment_id", _("No such installment on this contract.")))
     if errors:
         raise ValidationFailed(errors)
+    assert received_on is not None
     with transaction.atomic():
         Contract.objects.select_for_update().filter(pk=contract.pk).first()
         plan = list(contract.installments.select_for_update().order_by("due_on", "position"))
@@ -360,7 +361,7 @@ def invoice_create(*, actor: User, contract: Contract, data: dict[str, Any]) -> 
     return invoice
 
 
-INVOICE_FLOW = {
+INVOICE_FLOW: dict[str, set[str]] = {
     Invoice.Status.DRAFT: {Invoice.Status.DRAFT, Invoice.Status.ISSUED, Invoice.Status.VOID},
     Invoice.Status.ISSUED: {Invoice.Status.ISSUED, Invoice.Status.VOID},
     Invoice.Status.VOID: {Invoice.Status.VOID},

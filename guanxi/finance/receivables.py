@@ -49,7 +49,7 @@ if TYPE_CHECKING:
     from guanxi.identity.models import User
 
 ZERO = Decimal("0.00")
-MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
+MONEY_FIELD: DecimalField[Decimal, Decimal] = DecimalField(max_digits=16, decimal_places=2)
 RECEIVABLE = (Contract.Status.ACTIVE, Contract.Status.EXPIRED)
 BUCKETS: list[tuple[str, Any]] = [
     ("not_due", gettext_lazy("Not yet due")),

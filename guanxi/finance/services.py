@@ -566,3 +566,39 @@ def plan_set(
             PLAN_CHANGED, {"id": contract.pk, "installments": len(created)}, actor_id=actor.pk
         )
     return list(contract.installments.order_by("position"))
+
+
+def finance_settings_save(
+    *, actor: User, approval_threshold: Any, renewal_days: Any
+) -> FinanceSettings:
+    """Change the approval threshold and the renewal lead time (administrators; audited)."""
+    from guanxi.core.errors import NotPermitted
+
+    if not permissions.is_admin(actor):
+        raise NotPermitted()
+    errors: list[FieldError] = []
+    try:
+        threshold = money.clean_amount(approval_threshold, "CNY", allow_zero=True)
+    except ValueError as exc:
+        errors.append(FieldError("approval_threshold", str(exc)))
+    try:
+        days = int(str(renewal_days).strip())
+        if not 1 <= days <= 365:
+            raise ValueError
+    except (TypeError, ValueError):
+        errors.append(FieldError("renewal_days", _("Enter a number of days from 1 to 365.")))
+    if errors:
+        raise ValidationFailed(errors)
+    with transaction.atomic():
+        conf = FinanceSettings.current()
+        before = {"approval_threshold": conf.approval_threshold, "renewal_days": conf.renewal_days}
+        conf.approval_threshold = threshold
+        conf.renewal_days = days
+        conf.save()
+        after = {"approval_threshold": conf.approval_threshold, "renewal_days": conf.renewal_days}
+        changes = audit.diff(before, after)
+        if changes:
+            audit.record(
+                actor=actor, action=A.UPDATE, entity="finance_settings", obj=conf, changes=changes
+            )
+    return conf

@@ -11,9 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
-from guanxi.activities.timeline_sources import TimelineSource, register_source
 from guanxi.core import permissions
 from guanxi.core.models import AuditEvent
 from guanxi.finance import money
@@ -33,11 +31,13 @@ def _url(contract_id: int) -> str:
         return ""
 
 
-def account_items(actor: User, account: Any, need: int) -> Iterator[TimelineItem]:
-    """Contract history, receipts and issued invoices of ``account``, newest first."""
+def account_items(*, actor: User, obj: Any, kinds: set[str], need: int) -> Iterator[TimelineItem]:
+    """Contract history, receipts and issued invoices of the account ``obj``, newest first
+    (a related stream of ``guanxi.activities.selectors``; kind ``finance``)."""
     from guanxi.activities.selectors import TimelineItem
 
-    if not permissions.can(actor, "contract", "view"):
+    account = obj
+    if KIND not in kinds or not permissions.can(actor, "contract", "view"):
         return iter(())
     contracts = {
         c.pk: c
@@ -117,11 +117,31 @@ def account_items(actor: User, account: Any, need: int) -> Iterator[TimelineItem
 
 
 def install() -> None:
-    register_source(
-        TimelineSource(
-            kind=KIND,
-            label=gettext_lazy("Contracts & payments"),
-            entity_key="account",
-            items=account_items,
-        )
-    )
+    from guanxi.activities.selectors import register_related_stream
+
+    register_related_stream("account", account_items)
+
+
+def account_panel(actor: User, account: Any) -> dict[str, Any] | None:
+    """The contracts section of the account page (None when the viewer has no contracts)."""
+    from guanxi.finance import receivables, selectors
+
+    if not permissions.can(actor, "contract", "view"):
+        return None
+    page = selectors.contract_list(actor=actor, filters={"account": account.pk}, page_size=10)
+    mask = permissions.masked_fields(actor, "contract")
+    see_payments = permissions.can(actor, "payment", "view")
+    return {
+        "account_id": account.pk,
+        "rows": [
+            (c, selectors.contract_as_dict(actor=actor, contract=c, mask=mask)) for c in page.items
+        ],
+        "more": page.has_next,
+        "see_payments": see_payments,
+        "outstanding": (
+            receivables.outstanding_for_account(actor=actor, account_id=account.pk)
+            if see_payments and "amount" not in mask
+            else []
+        ),
+        "can_create": permissions.can(actor, "contract", "create"),
+    }

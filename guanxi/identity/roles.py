@@ -41,6 +41,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 e: {"actions": ALL_ACTIONS, "scope": "subtree", "can_reveal": True}
                 for e in CUSTOMER_ENTITIES
             },
+            "product": {"actions": ALL_ACTIONS, "scope": "all"},
             "user": {"actions": ["view"], "scope": "subtree"},
             # Managers set the sales targets of their department tree (业绩目标).
             "target": {"actions": ["view", "create", "edit", "delete"], "scope": "subtree"},
@@ -56,6 +57,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 e: {"actions": ["view", "create", "edit", "transfer"], "scope": "own"}
                 for e in CUSTOMER_ENTITIES
             },
+            "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "department", "masked_fields": ["mobile"]},
             "target": {"actions": ["view"], "scope": "own"},
         },
@@ -80,6 +82,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "activity": {"actions": ["view", "create", "edit"], "scope": "all"},
             "task": {"actions": ["view", "create", "edit"], "scope": "own"},
             "ticket": {"actions": ["view", "create", "edit"], "scope": "all"},
+            "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "department", "masked_fields": ["mobile"]},
         },
     },
@@ -97,6 +100,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 }
                 for e in CUSTOMER_ENTITIES
             },
+            "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "all", "masked_fields": ["mobile", "email"]},
             "target": {"actions": ["view"], "scope": "all"},
         },

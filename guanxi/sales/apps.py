@@ -14,6 +14,8 @@ class SalesConfig(AppConfig):
         from guanxi.activities import targets
         from guanxi.identity.services import register_owned_counter
         from guanxi.sales import entities
+        from guanxi.sales.catalog import entities as catalog_entities  # noqa: F401
+        from guanxi.sales.quotes import setup as quote_setup
         from guanxi.sales.timeline import account_deal_stream
         from guanxi.web.navigation import NavItem, register
 
@@ -27,6 +29,8 @@ class SalesConfig(AppConfig):
             url=lambda deal: reverse("sales:deal_detail", args=[deal.pk]),
         )
         activity_selectors.register_related_stream("account", account_deal_stream)
+        register(NavItem("catalog:product_list", _("Products"), entity="product", order=55))
+        quote_setup.ready()
         self._ready_forecast()
 
     def _ready_forecast(self) -> None:
@@ -38,9 +42,9 @@ class SalesConfig(AppConfig):
         from guanxi.web.panels import HomePanel
         from guanxi.web.panels import register as register_panel
 
-        register_nav(NavItem("forecast:forecast", _("Forecast"), entity="deal", order=55))
-        register_nav(NavItem("forecast:attainment", _("Attainment"), entity="target", order=56))
-        register_nav(NavItem("forecast:targets", _("Sales targets"), entity="target", order=57))
+        register_nav(NavItem("forecast:forecast", _("Forecast"), entity="deal", order=60))
+        register_nav(NavItem("forecast:attainment", _("Attainment"), entity="target", order=61))
+        register_nav(NavItem("forecast:targets", _("Sales targets"), entity="target", order=62))
         register_panel(
             HomePanel("sales.attainment", "sales/_home_panel.html", home_panel, order=20)
         )

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('identity', '0001_initial'),
-        ('sales', '0003_products_price_lists_quotes'),
+        ('sales', '0004_merge_board_indexes_and_quotes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0002_list_indexes'),
         ('leads', '0004_pool'),
-        ('sales', '0005_builtin_target_grants'),
+        ('sales', '0006_builtin_target_grants'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -27,6 +27,6 @@ def grant(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("identity", "0001_initial"), ("sales", "0004_sales_targets")]
+    dependencies = [("identity", "0001_initial"), ("sales", "0005_sales_targets")]
 
     operations = [migrations.RunPython(grant, migrations.RunPython.noop)]
