@@ -260,4 +260,8 @@ def home_panel(request: HttpRequest) -> dict[str, Any] | None:
                 "is_money": measure in targets.MONEY_MEASURES,
             }
         )
+    # Someone with neither a target nor a result (an administrator, a service agent) gets
+    # no empty panel.
+    if not any(r["line"] and (r["line"].target is not None or r["line"].actual) for r in rows):
+        return None
     return {"rows": rows, "month": month, "quarter": quarter}

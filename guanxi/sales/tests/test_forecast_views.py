@@ -144,6 +144,8 @@ def test_home_panel_shows_my_attainment(o: org.Org) -> None:
     )
     html = client_for(o.peer).get(reverse("web:home")).content.decode()
     assert "attain-panel" in html and "5,000.00" in html
+    # Nothing to show for someone without targets or results: no panel.
+    assert "attain-panel" not in client_for(o.boss).get(reverse("web:home")).content.decode()
 
 
 def test_forecast_api(o: org.Org, api_client: Any) -> None:
