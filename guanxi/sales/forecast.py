@@ -273,7 +273,7 @@ def deal_forecast(
     )
 
     if group_by == "owner":
-        lines = _owner_lines(grouped, targets, target_users)
+        lines = _owner_lines(grouped, targets, target_users, _deal_users(actor))
     elif group_by == "department":
         lines = _department_lines(grouped, targets, target_depts)
     else:
@@ -312,13 +312,16 @@ def _owner_lines(
     grouped: dict[tuple[Any, str], ForecastLine],
     targets: dict[tuple[str, int], dict[Any, Decimal]],
     target_users: set[int] | None,
+    deal_users: set[int] | None,
 ) -> list[ForecastLine]:
+    """Owners with deals in the period, and people with a target and nothing yet (their
+    line shows 0 against the target) when the viewer's deal and target scopes cover them."""
     lines = dict(grouped)
     for (kind, subject_id), by_currency in targets.items():
         if kind != "user" or (target_users is not None and subject_id not in target_users):
             continue
-        if not any(owner == subject_id for owner, _c in grouped):
-            continue  # only owners with deals in scope; a bare target is on the targets page
+        if deal_users is not None and subject_id not in deal_users:
+            continue
         for currency, value in by_currency.items():
             ln = lines.setdefault(
                 (subject_id, currency), ForecastLine("owner", subject_id, "", currency)
@@ -336,6 +339,11 @@ def _owner_lines(
         out.append(ln)
     out.sort(key=lambda ln: (-ln.best_case, currency_order(ln.currency), ln.label))
     return out
+
+
+def _deal_users(actor: User) -> set[int] | None:
+    """Owners whose deals the deal scope covers (None: everyone)."""
+    return permissions.visible_users(actor, ["deal"])
 
 
 def _department_lines(

@@ -59,7 +59,17 @@ def set_targets(
 
 def test_forecast_by_owner(o: org.Org) -> None:
     set_targets(o.admin, "user", o.peer.pk, {10: "50000", 11: "50000", 12: "50000"})
+    set_targets(o.admin, "user", o.boss.pk, {12: "1000"})  # a target, no deals yet
     report = forecast.deal_forecast(actor=o.admin, period=Q4, group_by="owner")
+    boss = line_of(report, o.boss.label)
+    assert (boss.committed, boss.best_case, boss.target) == (0, 0, Decimal("1000"))
+    assert boss.attainment == Decimal("0.0")
+    assert line_of(forecast.deal_forecast(actor=o.peer, period=Q4), o.peer.label).target == Decimal(
+        "150000"
+    )
+    assert o.boss.label not in {
+        ln.label for ln in forecast.deal_forecast(actor=o.peer, period=Q4).lines
+    }
     peer = line_of(report, o.peer.label)
     assert peer.committed == Decimal("120000")  # 100,000 + 20,000
     assert peer.won_count == 2
@@ -82,7 +92,7 @@ def test_forecast_by_owner(o: org.Org) -> None:
     assert totals["CNY"].committed == Decimal("160000")
     assert totals["CNY"].weighted == Decimal("62000")
     assert totals["CNY"].best_case == Decimal("300000")
-    assert totals["CNY"].target == Decimal("150000")
+    assert totals["CNY"].target == Decimal("151000")
     assert totals["USD"].best_case == Decimal("10000")
 
     data = report.as_dict()
