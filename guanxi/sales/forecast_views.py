@@ -249,8 +249,10 @@ def home_panel(request: HttpRequest) -> dict[str, Any] | None:
         return None
     today = periods.company_today()
     month, quarter = periods.current(periods.MONTH, today), periods.current(periods.QUARTER, today)
-    rows = []
+    rows: list[dict[str, Any]] = []
+    anything = False
     for period, measure, line in forecast.my_attainment(actor=actor, periods=[month, quarter]):
+        anything = anything or (line is not None and (line.target is not None or bool(line.actual)))
         rows.append(
             {
                 "period": period,
@@ -262,6 +264,6 @@ def home_panel(request: HttpRequest) -> dict[str, Any] | None:
         )
     # Someone with neither a target nor a result (an administrator, a service agent) gets
     # no empty panel.
-    if not any(r["line"] and (r["line"].target is not None or r["line"].actual) for r in rows):
+    if not anything:
         return None
     return {"rows": rows, "month": month, "quarter": quarter}
