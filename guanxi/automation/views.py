@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanxi.automation import selectors, services
+from guanxi.automation import flows, selectors, services
 from guanxi.automation.forms import DecisionForm
 from guanxi.core.errors import DomainError, OutOfScope, ValidationFailed
 from guanxi.identity.models import User
@@ -35,11 +35,15 @@ def approvals(request: HttpRequest) -> HttpResponse:
     except ValidationFailed as exc:
         flash_domain_error(request, exc)
         page = selectors.approval_list(actor=actor, box=box)
+    kinds = {
+        req.entity: flows.flow(req.entity).label for req in page.items if flows.has_flow(req.entity)
+    }
     return render(
         request,
         "automation/approvals.html",
         {
             "page": page,
+            "rows": [(req, kinds.get(req.entity, req.entity)) for req in page.items],
             "box": box,
             "waiting_count": selectors.approval_inbox_count(actor=actor),
         },

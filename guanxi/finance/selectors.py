@@ -22,6 +22,7 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
@@ -140,6 +141,13 @@ def outstanding_of(contract: Contract) -> Decimal:
     return money.quantize(max(contract.amount - received, ZERO), contract.currency)
 
 
+def _scan_url(pk: int) -> str:
+    try:
+        return reverse("finance:contract_scan", args=[pk])
+    except NoReverseMatch:  # the UI is not mounted (API-only deployments)
+        return ""
+
+
 def contract_as_dict(
     *, actor: User, contract: Contract, mask: set[str] | None = None
 ) -> dict[str, Any]:
@@ -166,9 +174,7 @@ def contract_as_dict(
         "ends_on": iso(contract.ends_on),
         "status": contract.status,
         "scan": (
-            {"name": contract.scan_name, "url": f"/contracts/{contract.pk}/scan/"}
-            if contract.scan
-            else None
+            {"name": contract.scan_name, "url": _scan_url(contract.pk)} if contract.scan else None
         ),
         "notes": contract.notes,
         "approval_request_id": contract.approval_request_id,

@@ -123,7 +123,7 @@ class LeadFilter(Schema):
 
 class ConvertDealIn(Schema):
     name: str | None = None
-    amount: str | None = None
+    amount: str | int | float | None = None
     currency: str | None = None
     pipeline_id: int | None = None
     stage_id: int | None = None

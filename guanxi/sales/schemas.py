@@ -20,7 +20,9 @@ class DealIn(Schema):
     account_id: int
     pipeline_id: int | None = None
     stage_id: int | None = None
-    amount: str | None = Field(None, description="Decimal string, e.g. '120000.00'")
+    amount: str | int | float | None = Field(
+        None, description="Decimal string, e.g. '120000.00' (numbers accepted)"
+    )
     currency: str = "CNY"
     expected_close_date: dt.date | None = None
     probability: int | None = Field(None, description="0–100; default: the stage's")
@@ -42,7 +44,7 @@ class DealPatch(Schema):
     stage_id: int | None = None
     loss_reason_id: int | None = None
     loss_note: str | None = None
-    amount: str | None = None
+    amount: str | int | float | None = None
     currency: str | None = None
     expected_close_date: dt.date | None = None
     probability: int | None = None

@@ -12,7 +12,7 @@ from guanxi.core.models import AuditEvent
 from guanxi.finance import payments, selectors, services
 from guanxi.finance.models import Contract, Installment, Invoice
 from guanxi.finance.tests import factories as ff
-from guanxi.tests_support import factories
+from guanxi.tests_support import crm_factories, factories
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +231,22 @@ def test_terminate_needs_reason_and_delete_only_drafts(sales: object) -> None:
     draft = ff.contract(manager, activate=False)
     services.contract_delete(actor=manager, contract=draft)
     assert not Contract.objects.filter(pk=draft.pk).exists()
+
+
+def test_contract_links_a_deal_of_its_account_in_scope(sales: object) -> None:
+    account = crm_factories.account(sales)
+    deal = crm_factories.deal(sales, account_id=account.pk)
+    c = ff.contract(sales, account=account, deal_id=deal.pk, activate=False)
+    assert c.deal_id == deal.pk
+    other_deal = crm_factories.deal(sales)  # another account of the same salesperson
+    with pytest.raises(ValidationFailed) as exc:
+        ff.contract(sales, account=account, deal_id=other_deal.pk, activate=False)
+    assert exc.value.errors[0].field == "deal_id"
+    colleague = factories.user("sales", username="lina")
+    their_deal = crm_factories.deal(colleague)
+    with pytest.raises(ValidationFailed) as exc:
+        ff.contract(sales, account=account, deal_id=their_deal.pk, activate=False)
+    assert exc.value.errors[0].message == "No such deal."
+    services.contract_update(actor=sales, contract=c, data={"deal_id": None})
+    c.refresh_from_db()
+    assert c.deal_id is None

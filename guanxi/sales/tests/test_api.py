@@ -114,6 +114,9 @@ def test_create_201_and_422_with_field_names(api_client: Any) -> None:
     assert body["owner"]["id"] == sales.pk
     assert body["stage_history"][0]["to_stage"] == "初步接触"
 
+    r = api.post("deals", {"name": "数字金额", "account_id": account.pk, "amount": 99.995})
+    assert r.status_code == 201 and r.json()["amount"] == "100.00"
+
     r = api.post("deals", {"name": "", "account_id": account.pk, "amount": "x"})
     assert r.status_code == 422
     assert {e["field"] for e in r.json()["errors"]} == {"name", "amount"}

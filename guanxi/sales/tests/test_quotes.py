@@ -620,3 +620,17 @@ def test_deal_products_page_and_quote_from_deal(org: dict[str, Any], client: Cli
     assert quote.number in client.get(url).content.decode()
     client.force_login(org["peer"])
     assert client.get(url).status_code == 404
+
+
+def test_list_queries_do_not_grow_with_rows(
+    org: dict[str, Any], api_client: Any, django_assert_max_num_queries: Any
+) -> None:
+    for _ in range(3):
+        _quote(org["rep"], [{"description": "x", "unit_price": "1"}])
+    api = api_client.login(org["boss"])
+    with django_assert_max_num_queries(8) as few:
+        assert api.get("quotes").json()["count"] == 3
+    for _ in range(5):
+        _quote(org["peer"], [{"description": "y", "unit_price": "2"}])
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert api.get("quotes").json()["count"] == 8
