@@ -43,6 +43,8 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             },
             "product": {"actions": ALL_ACTIONS, "scope": "all"},
             "user": {"actions": ["view"], "scope": "subtree"},
+            # Managers set the sales targets of their department tree (业绩目标).
+            "target": {"actions": ["view", "create", "edit", "delete"], "scope": "subtree"},
         },
     },
     {
@@ -57,6 +59,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             },
             "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "department", "masked_fields": ["mobile"]},
+            "target": {"actions": ["view"], "scope": "own"},
         },
     },
     {
@@ -99,6 +102,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             },
             "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "all", "masked_fields": ["mobile", "email"]},
+            "target": {"actions": ["view"], "scope": "all"},
         },
     },
 ]
