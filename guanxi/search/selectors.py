@@ -42,9 +42,6 @@ if TYPE_CHECKING:
 MAX_QUERY_LENGTH = 100
 MAX_LIMIT = 50
 TAIL_MIN_DIGITS = 4
-# A phone tail matches about one row in 10,000 per column. Past this many candidates (a
-# pathological tail such as "0000" in generated data) the ids are not read first.
-MAX_ID_CANDIDATES = 5000
 _END = "\uffff"
 _PHONEISH = re.compile(r"^[\d\s\-+()（）.]+$")
 _LATIN = re.compile(r"^[A-Za-z][A-Za-z\s'·.\-]*$")
@@ -98,11 +95,6 @@ class Branch:
 
     cond: Q
     order: tuple[str, ...]
-    # Selective condition, weak scope filter: read the matching ids through the condition's
-    # own index first, then apply the scope to exactly those ids (primary-key look-ups).
-    # In one query both planners prefer the owner index for a salesperson and filter all of
-    # their rows (89-370 ms on a million rows instead of a few); a sub-query does not help.
-    ids_first: bool = False
 
 
 @dataclass(frozen=True)
@@ -135,8 +127,8 @@ def plan(q: str) -> Plan:
             ]
             return Plan("phone", {"lead": exact, "account": [], "contact": exact})
         tail = [
-            Branch(phone_tail("mobile_e164", digits), ("-id",), ids_first=True),
-            Branch(phone_tail("phone_e164", digits), ("-id",), ids_first=True),
+            Branch(phone_tail("mobile_e164", digits), ("-id",)),
+            Branch(phone_tail("phone_e164", digits), ("-id",)),
         ]
         return Plan("tail", {"lead": tail, "account": [], "contact": tail})
     # Latin text: pinyin and initials (pinyin_keys lower-cases Latin names, so "Tom Li"
@@ -185,18 +177,7 @@ def _run(
     if branches:
         scoped = permissions.scoped_queryset(actor, spec.key, base=spec.base())
         for branch in branches:
-            matches = scoped.filter(branch.cond)
-            if branch.ids_first:
-                ids = list(
-                    scoped.model._default_manager.filter(branch.cond)
-                    .order_by()
-                    .values_list("pk", flat=True)[: MAX_ID_CANDIDATES + 1]
-                )
-                if not ids:
-                    continue
-                if len(ids) <= MAX_ID_CANDIDATES:
-                    matches = scoped.filter(pk__in=ids)
-            for obj in matches.order_by(*branch.order)[: limit + 1]:
+            for obj in scoped.filter(branch.cond).order_by(*branch.order)[: limit + 1]:
                 found.setdefault(obj.pk, obj)
             if len(found) > limit:
                 break
