@@ -63,6 +63,22 @@ def activities_send_due_reminders() -> int:
     return tasks_send_due_reminders(timezone.now())
 
 
+@db_periodic_task(crontab(minute="*/15"))
+def activities_report_overdue() -> int:
+    """Every 15 minutes: emit ``task.overdue`` once per task a day past due."""
+    from guanxi.activities.services import tasks_report_overdue
+
+    return tasks_report_overdue(timezone.now())
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def automation_run_time_rules() -> int:
+    """Every 5 minutes: fire the time-based automation rules (each once per occasion)."""
+    from guanxi.automation.rules.engine import scan_time_rules
+
+    return scan_time_rules(timezone.now())
+
+
 @db_periodic_task(crontab(hour="4", minute="7"))
 def housekeeping_optimize_database() -> str:
     """Refresh the query planner's statistics daily at 04:07.

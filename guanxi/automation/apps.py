@@ -12,3 +12,21 @@ class AutomationConfig(AppConfig):
         from guanxi.web.navigation import NavItem, register
 
         register(NavItem("automation:approvals", _("Approvals"), order=80))
+        register(
+            NavItem(
+                "automation:rules",
+                _("Automation rules"),
+                order=52,
+                admin_only=True,
+                section="admin",
+            )
+        )
+
+        from guanxi.automation.rules import engine, entities
+        from guanxi.automation.rules import services as _rule_services  # noqa: F401  (events)
+        from guanxi.core import events
+        from guanxi.web.templatetags.web_tags import EXTRA_ENTITY_LABELS
+
+        EXTRA_ENTITY_LABELS.setdefault("automation_rule", _("Automation rules"))
+        entities.register_event_records()
+        events.subscribe("*", engine.on_event)

@@ -117,3 +117,7 @@ class ApprovalDecision(models.Model):
 
     def __str__(self) -> str:
         return f"{self.request_id}: {self.decision}"
+
+
+# The rules engine's tables live in their own module; importing them here registers them.
+from guanxi.automation.rules.models import Rule, RuleFiring, RuleRun  # noqa: E402, F401
