@@ -22,11 +22,12 @@ class AutomationConfig(AppConfig):
             )
         )
 
-        from guanxi.automation.rules import engine, entities
+        from guanxi.automation.rules import deal_review, engine, entities
         from guanxi.automation.rules import services as _rule_services  # noqa: F401  (events)
         from guanxi.core import events
         from guanxi.web.templatetags.web_tags import EXTRA_ENTITY_LABELS
 
         EXTRA_ENTITY_LABELS.setdefault("automation_rule", _("Automation rules"))
         entities.register_event_records()
+        deal_review.register()
         events.subscribe("*", engine.on_event)

@@ -284,16 +284,10 @@ def owner_of(entity: RuleEntity, obj: Any) -> User | None:
 
 
 def manager_of(user: User | None) -> User | None:
-    """The head of ``user``'s department; the parent department's head when that is them."""
-    if user is None or user.department_id is None:
-        return None
-    dept = user.department
-    while dept is not None:
-        head = dept.head if dept.head_id else None
-        if head is not None and head.pk != user.pk and head.is_active:
-            return head
-        dept = dept.parent if dept.parent_id else None
-    return None
+    """The owner's manager (see ``automation.approvers``)."""
+    from guanxi.automation.approvers import manager_of as approver_manager
+
+    return approver_manager(user) if user is not None else None
 
 
 def register_event_records() -> None:
