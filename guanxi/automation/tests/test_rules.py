@@ -536,3 +536,48 @@ def test_rule_of_an_inactive_author_logs_an_error(org: dict[str, Any]) -> None:
     assert not Task.objects.exists()
     assert Lead.objects.filter(pk=lead.pk).exists()
     assert Contact.objects.count() == 0
+
+
+# --- events -----------------------------------------------------------------------------
+
+
+def test_envelope_has_record_changes_and_actor(
+    org: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from guanxi.core import events
+    from guanxi.leads.services import lead_update
+
+    seen: list[events.Event] = []
+    events.subscribe("lead.updated", seen.append)
+    try:
+        lead = crm_factories.lead(org["sales"], city="北京")
+        with django_capture_on_commit_callbacks(execute=True):
+            lead_update(actor=org["sales"], lead=lead, data={"city": "上海"})
+    finally:
+        events.unsubscribe("lead.updated", seen.append)
+    env = events.envelope(seen[0])
+    assert env["event"] == "lead.updated" and env["entity"] == "lead" and env["id"] == lead.pk
+    assert env["record"]["city"] == "上海" and env["record"]["owner"]["id"] == org["sales"].pk
+    assert env["changes"]["city"] == ["北京", "上海"]
+    assert env["actor"] == {"id": org["sales"].pk, "username": "sales"}
+
+
+def test_task_overdue_is_emitted_once(
+    org: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from guanxi.core import events
+
+    now = timezone.now()
+    task = activity_services.task_create(
+        actor=org["sales"], title="回电", due_at=now - dt.timedelta(days=2)
+    )
+    activity_services.task_create(actor=org["sales"], title="不急", due_at=now)
+    seen: list[events.Event] = []
+    events.subscribe("task.overdue", seen.append)
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            assert activity_services.tasks_report_overdue(now) == 1
+            assert activity_services.tasks_report_overdue(now) == 0
+    finally:
+        events.unsubscribe("task.overdue", seen.append)
+    assert [e.payload["id"] for e in seen] == [task.pk]
