@@ -8,7 +8,10 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation and approvals")
 
     def ready(self) -> None:
-        from guanxi.automation import services  # noqa: F401  (defines the approval events)
+        from guanxi.automation import entities, services, webhooks  # noqa: F401  (approval events)
+        from guanxi.core import events
+
+        events.subscribe("*", webhooks.on_event)
         from guanxi.web.navigation import NavItem, register
 
         register(NavItem("automation:approvals", _("Approvals"), order=80))
