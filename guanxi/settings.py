@@ -283,6 +283,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.api",
     "guanxi.search.api",
     "guanxi.automation.api",
+    "guanxi.automation.webhooks_api",
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
 ]  # extended as apps land: "guanxi.leads.api", ...

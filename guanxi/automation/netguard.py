@@ -128,9 +128,10 @@ class Response:
 
 
 def post(
-    url: str, body: bytes, headers: dict[str, str], *, timeout: float = TIMEOUT_SECONDS
+    url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None
 ) -> Response:
     """POST ``body`` to ``url`` (checked and pinned); network errors raise ``OSError``."""
+    timeout = TIMEOUT_SECONDS if timeout is None else timeout
     target = check_url(url)
     conn: http.client.HTTPConnection
     if target.scheme == "https":

@@ -130,7 +130,7 @@ def webhook_list(*, actor: User) -> list[Webhook]:
 
 
 def webhook_update(*, actor: User, webhook_id: Any, data: dict[str, Any]) -> Webhook:
-    permissions.require(actor, "webhook", "update")
+    permissions.require(actor, "webhook", "edit")
     hook = webhook_get(actor=actor, webhook_id=webhook_id)
     clean = _clean(
         url=data.get("url"), events_=data.get("events"), secret=data.get("secret"), partial=True
@@ -298,7 +298,7 @@ def retry_due(*, now: dt.datetime | None = None, limit: int = 200) -> int:
 
 def redeliver(*, actor: User, delivery_pk: Any) -> WebhookDelivery:
     """Send a delivery again by hand: a new delivery (new id) with the same event and data."""
-    permissions.require(actor, "webhook", "update")
+    permissions.require(actor, "webhook", "edit")
     old = delivery_get(actor=actor, delivery_pk=delivery_pk)
     data = json.loads(old.body).get("data")
     with transaction.atomic():
