@@ -118,3 +118,12 @@ def sales_expire_quotes() -> int:
     from guanxi.sales.quotes.services import quotes_expire_due
 
     return quotes_expire_due(timezone.localdate())
+
+
+@db_periodic_task(crontab(minute="*"))
+def automation_webhook_retry() -> int:
+    """Every minute: attempt webhook deliveries whose next_attempt_at has passed (the
+    retry state lives in the delivery rows, so it survives worker restarts)."""
+    from guanxi.automation.webhooks import retry_due
+
+    return retry_due()

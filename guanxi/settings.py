@@ -242,6 +242,7 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")
+GUANXI_BASE_URL = os.environ.get("GUANXI_BASE_URL", "http://127.0.0.1:8000")
 
 # --- API ------------------------------------------------------------------------------
 NINJA_PAGINATION_MAX_LIMIT = 200
@@ -283,6 +284,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.search.api",
     "guanxi.automation.api",
     "guanxi.automation.rules_api",
+    "guanxi.automation.webhooks_api",
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
 ]  # extended as apps land: "guanxi.leads.api", ...

@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from guanxi.automation.models import EmailTemplate, RobotChannel
 from guanxi.automation.rules import actions, conditions, engine, entities, selectors, services
 from guanxi.automation.rules.models import Rule
 from guanxi.core import permissions
@@ -26,8 +27,9 @@ TEXT_PARAM = {
     "add_tag": "tag",
     "remove_tag": "tag",
     "request_approval": "reason",
+    "robot_post": "title",
 }
-WHO_PARAM = {"create_task": "assignee", "notify": "recipient"}
+WHO_PARAM = {"create_task": "assignee", "notify": "recipient", "send_email": "to"}
 
 
 def _admin(request: HttpRequest) -> User:
@@ -95,6 +97,13 @@ def data_from_post(post: QueryDict, entity_key: str) -> dict[str, Any]:
             act["description"] = post.get(f"a-{t}-description", "")
         if kind == "update_field":
             act["field"] = post.get(f"a-{t}-field", "")
+        if kind == "send_email":
+            act["template_key"] = post.get(f"a-{t}-template", "")
+        if kind == "robot_post":
+            act["channel_id"] = post.get(f"a-{t}-channel", "") or None
+        if kind == "webhook":
+            act["url"] = post.get(f"a-{t}-url", "")
+            act["secret"] = post.get(f"a-{t}-secret", "")
         acts.append(act)
     return {
         "name": post.get("name", ""),
@@ -136,6 +145,10 @@ def _rows_from(data: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[st
                 "description": act.get("description", ""),
                 "field": act.get("field", ""),
                 "value": value,
+                "template": act.get("template_key", ""),
+                "channel": act.get("channel_id") or "",
+                "url": act.get("url", ""),
+                "secret": act.get("secret", ""),
             }
         )
     for c in conds:
@@ -161,6 +174,8 @@ def _choices(entity_key: str) -> dict[str, Any]:
             if k.entities is None or entity_key in k.entities
         ],
         "users": User.objects.filter(is_active=True).order_by("username"),
+        "email_templates": EmailTemplate.objects.order_by("key"),
+        "channels": RobotChannel.objects.filter(active=True).order_by("name"),
         "triggers": Rule.Trigger.choices,
     }
 

@@ -308,6 +308,135 @@ def _run_approval(ctx: RunContext, p: dict[str, Any]) -> str:
     return _("Approval request #%(id)s opened") % {"id": req.pk}
 
 
+# --- e-mail, robot channels, webhooks (sent by the notification centre) -----------------
+
+
+def _clean_email(
+    entity_key: str, p: dict[str, Any], errors: list[FieldError], where: str
+) -> dict[str, Any]:
+    from guanxi.automation.models import EmailTemplate
+
+    key = str(p.get("template_key") or "").strip()
+    if not EmailTemplate.objects.filter(key=key).exists():
+        errors.append(FieldError(f"{where}.template_key", _("Choose an e-mail template.")))
+    to = str(p.get("to") or "owner")
+    out: dict[str, Any] = {"template_key": key, "to": to}
+    if to == "record":
+        if "email" not in _record_fields(entity_key):
+            errors.append(FieldError(f"{where}.to", _("This record type has no e-mail address.")))
+    else:
+        out.update(_who({**p, "to": to}, errors, where, "to"))
+    return out
+
+
+def _record_fields(entity_key: str) -> set[str]:
+    return {"lead": {"email"}, "contact": {"email"}}.get(entity_key, set())
+
+
+def _run_email(ctx: RunContext, p: dict[str, Any]) -> str:
+    from guanxi.automation.notify import send_email_template
+
+    if p.get("to") == "record":
+        address = str(ctx.values.get("email") or "").strip()
+        if not address:
+            raise ActionFailedError(_("The record has no e-mail address."))
+    else:
+        user = _resolve_who(ctx, {**p, "assignee": p.get("to")}, "assignee")
+        address = (user.email or "").strip()
+        if not address:
+            raise ActionFailedError(_("%(who)s has no e-mail address.") % {"who": user.label})
+    send_email_template(
+        template_key=p["template_key"],
+        to=[address],
+        context={
+            **ctx.values,
+            ctx.entity.key: ctx.values,
+            "record": ctx.values,
+            "rule": ctx.rule.name,
+        },
+        record=(ctx.entity.key, ctx.obj.pk),
+    )
+    return _("E-mail “%(key)s” queued to %(to)s") % {"key": p["template_key"], "to": address}
+
+
+def _describe_email(p: dict[str, Any]) -> str:
+    to = _("the record's e-mail") if p.get("to") == "record" else _who_label(p, "to")
+    return _("Send the e-mail template “%(key)s” to %(to)s") % {
+        "key": p.get("template_key"),
+        "to": to,
+    }
+
+
+def _clean_robot(
+    entity_key: str, p: dict[str, Any], errors: list[FieldError], where: str
+) -> dict[str, Any]:
+    from guanxi.automation.models import RobotChannel
+
+    try:
+        channel_id = int(p.get("channel_id") or 0)
+    except (TypeError, ValueError):
+        channel_id = 0
+    if not RobotChannel.objects.filter(pk=channel_id).exists():
+        errors.append(FieldError(f"{where}.channel_id", _("Choose a robot channel.")))
+    return {"channel_id": channel_id, "title": _text(p, errors, where, "title", 200)}
+
+
+def _run_robot(ctx: RunContext, p: dict[str, Any]) -> str:
+    from guanxi.automation.channels import channel_post
+
+    title = render(p["title"], ctx.values)
+    channel_post(
+        channel_id=int(p["channel_id"]),
+        title=title,
+        text=_("%(record)s — rule “%(rule)s”") % {"record": ctx.obj, "rule": ctx.rule.name},
+        url=ctx.entity.url(ctx.obj),
+    )
+    return _("Robot message queued: %(title)s") % {"title": title}
+
+
+def _describe_robot(p: dict[str, Any]) -> str:
+    from guanxi.automation.models import RobotChannel
+
+    channel = RobotChannel.objects.filter(pk=p.get("channel_id") or 0).first()
+    return _("Post “%(title)s” to the robot channel %(channel)s") % {
+        "title": p.get("title"),
+        "channel": channel.name if channel else "?",
+    }
+
+
+def _clean_webhook(
+    entity_key: str, p: dict[str, Any], errors: list[FieldError], where: str
+) -> dict[str, Any]:
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    url = str(p.get("url") or "").strip()
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        errors.append(FieldError(f"{where}.url", _("Enter an http or https URL.")))
+    secret = str(p.get("secret") or "")
+    if len(secret) > 200:
+        errors.append(FieldError(f"{where}.secret", _("At most %(n)d characters.") % {"n": 200}))
+    return {"url": url, "secret": secret}
+
+
+def _run_webhook(ctx: RunContext, p: dict[str, Any]) -> str:
+    from guanxi.automation.webhooks import webhook_call
+    from guanxi.core import events
+
+    payload = events.jsonable(
+        {
+            "rule": {"id": ctx.rule.id, "name": ctx.rule.name},
+            "entity": ctx.entity.key,
+            "id": ctx.obj.pk,
+            "record": ctx.entity.as_dict(ctx.obj),
+        }
+    )
+    webhook_call(url=p["url"], payload=payload, secret=p.get("secret") or None)
+    return _("Webhook call to %(url)s queued") % {"url": p["url"]}
+
+
 KINDS: dict[str, ActionKind] = {}
 
 
@@ -376,6 +505,33 @@ register(
         _clean_approval,
         lambda p: _("Ask for approval"),
         _run_approval,
+    )
+)
+register(
+    ActionKind(
+        "send_email",
+        gettext_lazy("Send an e-mail from a template"),
+        _clean_email,
+        _describe_email,
+        _run_email,
+    )
+)
+register(
+    ActionKind(
+        "robot_post",
+        gettext_lazy("Post to a robot channel"),
+        _clean_robot,
+        _describe_robot,
+        _run_robot,
+    )
+)
+register(
+    ActionKind(
+        "webhook",
+        gettext_lazy("Call a webhook"),
+        _clean_webhook,
+        lambda p: _("POST the record to %(url)s") % {"url": p.get("url")},
+        _run_webhook,
     )
 )
 

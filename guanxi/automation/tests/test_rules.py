@@ -581,3 +581,105 @@ def test_task_overdue_is_emitted_once(
     finally:
         events.unsubscribe("task.overdue", seen.append)
     assert [e.payload["id"] for e in seen] == [task.pk]
+
+
+# --- e-mail, robot channel and webhook actions (sent by the notification centre) -------
+
+
+@pytest.fixture
+def allow_private(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUANXI_WEBHOOK_ALLOW_PRIVATE", "1")
+
+
+def test_send_email_action_to_the_record_and_to_the_owner(
+    org: dict[str, Any], django_capture_on_commit_callbacks: Any
+) -> None:
+    from django.core import mail
+
+    from guanxi.automation.models import EmailTemplate, MailLog
+
+    EmailTemplate.objects.create(
+        key="hello",
+        name="问候",
+        subject_zh="您好 {{ lead.name }}",
+        body_zh="{{ rule }}",
+        subject_en="Hello {{ lead.name }}",
+        body_en="{{ rule }}",
+    )
+    User.objects.filter(pk=org["sales"].pk).update(email="sales@example.com")
+    lead = crm_factories.lead(org["sales"], name="张三", email="zs@example.com")
+    rule = _rule(
+        org["admin"],
+        name="问候规则",
+        actions=[
+            {"type": "send_email", "template_key": "hello", "to": "record"},
+            {"type": "send_email", "template_key": "hello", "to": "owner"},
+        ],
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        run = _fire(rule, "lead", lead)
+    assert run.status == "ok", run.results
+    assert sorted(m.to[0] for m in mail.outbox) == ["sales@example.com", "zs@example.com"]
+    assert mail.outbox[0].subject == "Hello 张三" and mail.outbox[0].body == "问候规则"
+    assert MailLog.objects.filter(entity="lead", object_id=lead.pk).count() == 2
+    with pytest.raises(ValidationFailed) as exc:
+        _rule(
+            org["admin"],
+            entity="deal",
+            event="deal.created",
+            actions=[{"type": "send_email", "template_key": "nope", "to": "record"}],
+        )
+    assert {e.field for e in exc.value.errors} == {"actions[1].template_key", "actions[1].to"}
+
+
+def test_robot_action_posts_a_card(
+    org: dict[str, Any], allow_private: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    import json
+
+    from guanxi.automation.models import RobotChannel
+    from guanxi.automation.tests.fakeserver import receiver
+
+    lead = crm_factories.lead(org["sales"], name="王五")
+    with receiver() as rx:
+        channel = RobotChannel.objects.create(
+            name="销售群", kind="wecom", webhook_url=rx.url + "/cgi-bin/webhook/send?key=k"
+        )
+        rule = _rule(
+            org["admin"],
+            actions=[{"type": "robot_post", "channel_id": channel.pk, "title": "新线索 {name}"}],
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            run = _fire(rule, "lead", lead)
+        assert run.status == "ok", run.results
+        assert len(rx.requests) == 1
+        body = json.loads(rx.requests[0].body)
+    assert "新线索 王五" in json.dumps(body, ensure_ascii=False)
+    assert f"/leads/{lead.pk}/" in json.dumps(body)
+
+
+def test_webhook_action_posts_the_record_signed(
+    org: dict[str, Any], allow_private: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    import hashlib
+    import hmac
+    import json
+
+    from guanxi.automation.tests.fakeserver import receiver
+
+    lead = crm_factories.lead(org["sales"], name="赵六")
+    with receiver() as rx:
+        rule = _rule(
+            org["admin"], actions=[{"type": "webhook", "url": rx.url + "/in", "secret": "k"}]
+        )
+        with django_capture_on_commit_callbacks(execute=True):
+            run = _fire(rule, "lead", lead)
+        assert run.status == "ok", run.results
+        got = rx.requests[0]
+    body = json.loads(got.body)
+    assert body["data"]["record"]["name"] == "赵六" and body["data"]["rule"]["id"] == rule.pk
+    digest = hmac.new(b"k", got.body, hashlib.sha256).hexdigest()
+    assert got.headers["x-guanxi-signature"] == f"sha256={digest}"
+    with pytest.raises(ValidationFailed) as exc:
+        _rule(org["admin"], actions=[{"type": "webhook", "url": "ftp://x"}])
+    assert {e.field for e in exc.value.errors} == {"actions[1].url"}

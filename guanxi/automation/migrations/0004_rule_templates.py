@@ -88,6 +88,6 @@ def remove_templates(apps: Any, schema_editor: Any) -> None:
 
 
 class Migration(migrations.Migration):
-    dependencies = [("automation", "0002_rules")]
+    dependencies = [("automation", "0003_rules")]
 
     operations = [migrations.RunPython(add_templates, remove_templates)]
