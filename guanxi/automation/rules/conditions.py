@@ -8,6 +8,7 @@ entity's (see ``entities``) or custom fields as ``custom.<key>``.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -139,11 +140,20 @@ def _lookup(values: dict[str, Any], name: str) -> Any:
     return value
 
 
+_NUMERIC = re.compile(r"^\s*-?\d+(\.\d+)?\s*$")
+
+
 def _number(value: Any) -> Decimal | None:
-    if isinstance(value, bool):
+    # Checked by pattern first: raising for every non-number costs more than comparing.
+    if isinstance(value, bool) or value is None:
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    text = str(value)
+    if not _NUMERIC.match(text):
         return None
     try:
-        return Decimal(str(value).strip())
+        return Decimal(text.strip())
     except (InvalidOperation, ValueError):
         return None
 
@@ -240,6 +250,27 @@ def evaluate(
     reasons: list[dict[str, Any]] = []
     passed = _group(conditions or {}, values, changes or {}, reasons, 0)
     return Verdict(passed, reasons)
+
+
+def passes(
+    conditions: dict[str, Any], values: dict[str, Any], changes: dict[str, Any] | None = None
+) -> bool:
+    """:func:`evaluate` without the reasons, stopping at the first row that decides."""
+    return _decide(conditions or {}, values, changes or {})
+
+
+def _decide(spec: dict[str, Any], values: dict[str, Any], changes: dict[str, Any]) -> bool:
+    items = spec.get("items") or []
+    if not items:
+        return True
+    want_any = spec.get("match") == "any"
+    for item in items:
+        ok = _decide(item, values, changes) if "items" in item else check_row(item, values, changes)
+        if ok and want_any:
+            return True
+        if not ok and not want_any:
+            return False
+    return not want_any
 
 
 def _group(

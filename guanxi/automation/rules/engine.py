@@ -138,7 +138,7 @@ def fire(
 ) -> bool:
     """Fire ``rule`` for ``obj`` when its conditions pass and it has not fired on
     ``occasion`` yet. True when it fired (whatever its actions' outcome)."""
-    if not conditions.evaluate(rule.conditions, values, changes).passed:
+    if not conditions.passes(rule.conditions, values, changes):
         return False
     actor = run_as(rule.created_by_id)
     with transaction.atomic():
