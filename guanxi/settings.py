@@ -252,6 +252,8 @@ API_PAGE_SIZE_MAX = 200
 LIST_COUNT_LIMIT = int(os.environ.get("GUANXI_LIST_COUNT_LIMIT", "10000"))
 # The most records one bulk action (edit, tags, transfer, delete) may touch.
 GUANXI_BULK_MAX = int(os.environ.get("GUANXI_BULK_MAX", "50000"))
+# How many days a date-based automation rule still catches up after the worker was down.
+GUANXI_RULES_LOOKBACK_DAYS = int(os.environ.get("GUANXI_RULES_LOOKBACK_DAYS", "3"))
 # Roles (besides administrators) whose holders may share saved list views.
 GUANXI_VIEW_SHARE_ROLES = [
     r.strip() for r in os.environ.get("GUANXI_VIEW_SHARE_ROLES", "manager").split(",") if r.strip()
