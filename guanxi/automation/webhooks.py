@@ -342,7 +342,8 @@ def on_event(event: events.Event) -> None:
     ]
     if not hooks:
         return
-    data = {**event.payload, "actor_id": event.actor_id}
+    # The standard payload: the record as the API shows it, the changes, the actor.
+    data = events.envelope(event)
     with transaction.atomic():
         for hook in hooks:
             queue_delivery(

@@ -683,3 +683,25 @@ def test_webhook_action_posts_the_record_signed(
     with pytest.raises(ValidationFailed) as exc:
         _rule(org["admin"], actions=[{"type": "webhook", "url": "ftp://x"}])
     assert {e.field for e in exc.value.errors} == {"actions[1].url"}
+
+
+def test_webhook_deliveries_carry_the_standard_payload(
+    org: dict[str, Any], allow_private: None, django_capture_on_commit_callbacks: Any
+) -> None:
+    import json
+
+    from guanxi.automation.models import Webhook
+    from guanxi.automation.tests.fakeserver import receiver
+    from guanxi.leads.services import lead_update
+
+    lead = crm_factories.lead(org["sales"], city="北京")
+    with receiver() as rx:
+        Webhook.objects.create(url=rx.url + "/in", events=["lead.updated"])
+        with django_capture_on_commit_callbacks(execute=True):
+            lead_update(actor=org["sales"], lead=lead, data={"city": "上海"})
+        body = json.loads(rx.requests[0].body)
+    data = body["data"]
+    assert data["event"] == "lead.updated" and data["id"] == lead.pk
+    assert data["record"]["city"] == "上海"
+    assert data["changes"]["city"] == ["北京", "上海"]
+    assert data["actor"]["username"] == "sales"
