@@ -140,8 +140,8 @@ def rule_create(*, actor: User, data: dict[str, Any]) -> Rule:
 
 
 def rule_update(*, actor: User, rule: Rule, data: dict[str, Any]) -> Rule:
-    """Change a rule (partial). Saving makes the saving admin its author: the actions
-    then run with their rights (this is how a shipped template gets an author)."""
+    """Change a rule (partial). A rule without an active author (a shipped template, or
+    its author left) gets the saving admin as author: its actions run with their rights."""
     require_admin(actor)
     values = clean(data, rule)
     with transaction.atomic():
