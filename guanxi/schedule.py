@@ -63,6 +63,22 @@ def activities_send_due_reminders() -> int:
     return tasks_send_due_reminders(timezone.now())
 
 
+@db_periodic_task(crontab(minute="*/15"))
+def activities_report_overdue() -> int:
+    """Every 15 minutes: emit ``task.overdue`` once per task a day past due."""
+    from guanxi.activities.services import tasks_report_overdue
+
+    return tasks_report_overdue(timezone.now())
+
+
+@db_periodic_task(crontab(minute="*/5"))
+def automation_run_time_rules() -> int:
+    """Every 5 minutes: fire the time-based automation rules (each once per occasion)."""
+    from guanxi.automation.rules.engine import scan_time_rules
+
+    return scan_time_rules(timezone.now())
+
+
 @db_periodic_task(crontab(hour="4", minute="7"))
 def housekeeping_optimize_database() -> str:
     """Refresh the query planner's statistics daily at 04:07.
@@ -134,3 +150,12 @@ def finance_overdue_reminders() -> int:
     from guanxi.finance.reminders import installments_remind_overdue
 
     return installments_remind_overdue(now=timezone.now())
+
+
+@db_periodic_task(crontab(minute="*"))
+def automation_webhook_retry() -> int:
+    """Every minute: attempt webhook deliveries whose next_attempt_at has passed (the
+    retry state lives in the delivery rows, so it survives worker restarts)."""
+    from guanxi.automation.webhooks import retry_due
+
+    return retry_due()

@@ -244,6 +244,7 @@ if EMAIL_URL:
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "guanxi@localhost")
+GUANXI_BASE_URL = os.environ.get("GUANXI_BASE_URL", "http://127.0.0.1:8000")
 
 # --- API ------------------------------------------------------------------------------
 NINJA_PAGINATION_MAX_LIMIT = 200
@@ -253,6 +254,8 @@ API_PAGE_SIZE_MAX = 200
 LIST_COUNT_LIMIT = int(os.environ.get("GUANXI_LIST_COUNT_LIMIT", "10000"))
 # The most records one bulk action (edit, tags, transfer, delete) may touch.
 GUANXI_BULK_MAX = int(os.environ.get("GUANXI_BULK_MAX", "50000"))
+# How many days a date-based automation rule still catches up after the worker was down.
+GUANXI_RULES_LOOKBACK_DAYS = int(os.environ.get("GUANXI_RULES_LOOKBACK_DAYS", "3"))
 # Roles (besides administrators) whose holders may share saved list views.
 GUANXI_VIEW_SHARE_ROLES = [
     r.strip() for r in os.environ.get("GUANXI_VIEW_SHARE_ROLES", "manager").split(",") if r.strip()
@@ -288,6 +291,8 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.api",
     "guanxi.search.api",
     "guanxi.automation.api",
+    "guanxi.automation.rules_api",
+    "guanxi.automation.webhooks_api",
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
     "guanxi.importing.api",

@@ -123,6 +123,7 @@ class Task(TimeStampedModel):
         related_name="+",
     )
     reminded_at = models.DateTimeField(_("reminded"), null=True, blank=True, editable=False)
+    overdue_at = models.DateTimeField(_("reported overdue"), null=True, blank=True, editable=False)
     source_activity = models.ForeignKey(
         Activity,
         verbose_name=_("from follow-up"),

@@ -37,6 +37,8 @@ TASK_COMPLETED = events.define("task.completed", "A task was ticked off")
 TASK_REOPENED = events.define("task.reopened", "A done task was opened again")
 TASK_DELETED = events.define("task.deleted", "A task was deleted")
 TASK_DUE = events.define("task.due", "A task fell due and its assignee was reminded")
+TASK_OVERDUE = events.define("task.overdue", "An open task is a day or more past its due time")
+OVERDUE_AFTER = dt.timedelta(days=1)
 
 DEFAULT_MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
 MAX_ATTACHMENTS = 10
@@ -474,11 +476,12 @@ def task_update(*, actor: User, task: Task, data: dict[str, Any]) -> Task:
             setattr(task, key, value)
         if "due_at" in clean and before.get("due_at") != clean["due_at"]:
             task.reminded_at = None  # a new due time earns a new reminder
+            task.overdue_at = None
         task.save()
         changes = audit.diff(before, audit.snapshot(task, list(clean)))
         if changes:
             audit.record(actor=actor, action=A.UPDATE, entity="task", obj=task, changes=changes)
-            events.emit(TASK_UPDATED, {"id": task.pk, "changes": list(changes)}, actor_id=actor.pk)
+            events.emit(TASK_UPDATED, {"id": task.pk, "changes": changes}, actor_id=actor.pk)
         if new_assignee is not None and new_assignee.pk != actor.pk:
             _notify_assigned(task, actor)
     return task
@@ -661,6 +664,32 @@ def tasks_send_due_reminders(now: dt.datetime | None = None, *, limit: int = 100
                     )
                 sent += 1
                 events.emit(TASK_DUE, {"id": task.pk, "assignee_id": task.assignee_id})
+    return sent
+
+
+def tasks_report_overdue(now: dt.datetime | None = None, *, limit: int = 1000) -> int:
+    """Emit ``task.overdue`` once for each open task a day or more past due.
+
+    Claimed by a conditional UPDATE of ``overdue_at`` (safe when two workers run at once);
+    a new due time re-arms it.
+    """
+    now = now or timezone.now()
+    late = list(
+        Task.objects.filter(
+            done_at__isnull=True, overdue_at__isnull=True, due_at__lte=now - OVERDUE_AFTER
+        )
+        .order_by("due_at", "id")
+        .values_list("pk", "assignee_id")[:limit]
+    )
+    sent = 0
+    for pk, assignee_id in late:
+        with transaction.atomic():
+            claimed = Task.objects.filter(
+                pk=pk, overdue_at__isnull=True, done_at__isnull=True
+            ).update(overdue_at=now)
+            if claimed:
+                sent += 1
+                events.emit(TASK_OVERDUE, {"id": pk, "assignee_id": assignee_id})
     return sent
 
 

@@ -15,7 +15,10 @@ api = NinjaAPI(
         "Open API of Guanxi. Authenticate with `Authorization: Bearer <token>` "
         "(create a token with `guanxi token create USERNAME` or on the API tokens page). "
         "Errors: 422 `{detail, errors: [{field, message}]}`, 409 duplicates with `duplicate_of`, "
-        "404 outside your data scope, 403 missing permission, 401 no or bad token."
+        "404 outside your data scope, 403 missing permission, 401 no or bad token.\n\n"
+        "Domain events (for automation rules and webhooks) are listed by `GET /api/v1/events`; "
+        "each carries the record as this API shows it, the changes (`{field: [old, new]}`) "
+        "and the actor."
     ),
     auth=[TokenAuth(), BrowserSessionAuth(csrf=True)],
     urls_namespace="api",

@@ -325,7 +325,7 @@ def update(
         if changes:
             action = A.TRANSFER if set(changes) == {"owner"} else A.UPDATE
             audit.record(actor=actor, action=action, entity=entity_key, obj=obj, changes=changes)
-            events.emit(event, {"id": obj.pk, "changes": list(changes)}, actor_id=actor.pk)
+            events.emit(event, {"id": obj.pk, "changes": changes}, actor_id=actor.pk)
     return changes
 
 

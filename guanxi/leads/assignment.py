@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
 from django.db.models import Count, F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from guanxi.core import audit, custom_fields, events, permissions
@@ -267,6 +268,26 @@ def record_assignment(*, actor: User, lead: Lead, assignment: Assignment) -> Non
         },
         actor_id=actor.pk,
     )
+
+
+def lead_reassign(*, actor: User, lead: Lead) -> Assignment:
+    """Route an existing lead again by the assignment rules (the rules engine's "assign"
+    action). When no rule matches and the fallback would keep it with the creator, the
+    current owner keeps it. Audited and announced like a new lead's assignment."""
+    with transaction.atomic():
+        lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        decision = decide(lead=lead, creator=actor)
+        if decision.method == "creator":
+            return Assignment(lead.owner_id, decision.reason, None, "kept")
+        if decision.owner_id != lead.owner_id:
+            Lead.objects.filter(pk=lead.pk).update(
+                owner_id=decision.owner_id,
+                assigned_reason=decision.reason,
+                updated_at=timezone.now(),
+            )
+            lead.owner_id = decision.owner_id
+            record_assignment(actor=actor, lead=lead, assignment=decision)
+        return decision
 
 
 # --- administration ---------------------------------------------------------------------

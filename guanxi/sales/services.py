@@ -468,7 +468,7 @@ def deal_update(*, actor: User, deal: Deal, data: dict[str, Any]) -> Deal:
         )
         if extra and not changes:
             audit.record(actor=actor, action=A.UPDATE, entity="deal", obj=deal, changes=extra)
-            events.emit(DEAL_UPDATED, {"id": deal.pk, "changes": list(extra)}, actor_id=actor.pk)
+            events.emit(DEAL_UPDATED, {"id": deal.pk, "changes": extra}, actor_id=actor.pk)
         elif extra:
             audit.record(actor=actor, action=A.UPDATE, entity="deal", obj=deal, changes=extra)
         if stage is not None and (stage.pk != deal.stage_id or pipeline != deal.pipeline):
@@ -578,6 +578,7 @@ def deal_move_stage(
             "from_stage": old_stage.pk,
             "to_stage": target.pk,
             "status": deal.status,
+            "changes": changes,
         }
         events.emit(DEAL_STAGE_CHANGED, payload, actor_id=actor.pk)
         if deal.status == Deal.Status.WON and old_status != Deal.Status.WON:

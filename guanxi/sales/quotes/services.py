@@ -40,6 +40,9 @@ QUOTE_CREATED = events.define("quote.created", "A quote was created")
 QUOTE_UPDATED = events.define("quote.updated", "A quote or its lines changed")
 QUOTE_STATUS = events.define("quote.status_changed", "A quote changed status")
 QUOTE_REVISED = events.define("quote.revised", "A new version of a quote was made")
+QUOTE_APPROVED = events.define(
+    "quote.approved", "A quote was approved (by its approvers or at once)"
+)
 
 NUMBER_KEY = "quote"
 HEADER_FIELDS = ("title", "account", "deal", "contact", "currency", "valid_until", "terms")
@@ -645,6 +648,8 @@ def _set_status(actor: User | None, quote: Quote, status: str, **stamps: Any) ->
     events.emit(
         QUOTE_STATUS, {**_payload(quote), "from": old}, actor_id=actor.pk if actor else None
     )
+    if status == S.APPROVED and old != S.APPROVED:
+        events.emit(QUOTE_APPROVED, _payload(quote), actor_id=actor.pk if actor else None)
 
 
 def quote_submit(*, actor: User, quote: Quote, reason: str = "") -> Quote:
