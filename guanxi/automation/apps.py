@@ -8,10 +8,12 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation and approvals")
 
     def ready(self) -> None:
-        from guanxi.automation import entities, services, webhooks  # noqa: F401  (approval events)
+        # services defines the approval events; entities registers the webhook entity.
+        from guanxi.automation import entities, feeds, services, timeline, webhooks  # noqa: F401
         from guanxi.core import events
-
-        events.subscribe("*", webhooks.on_event)
         from guanxi.web.navigation import NavItem, register
 
+        events.subscribe("*", webhooks.on_event)
+        feeds.subscribe()
+        timeline.register()
         register(NavItem("automation:approvals", _("Approvals"), order=80))

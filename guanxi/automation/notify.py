@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -200,18 +201,27 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return str(value)
 
 
-def render(source: str, context: dict[str, Any]) -> str:
-    try:
-        template = _engine.from_string(source)
-    except TemplateSyntaxError as exc:
-        raise ValidationFailed({"template": str(exc)}) from exc
-    return template.render(Context(_plain(context), autoescape=False))
+_FORBIDDEN_TAG = re.compile(r"{%\s*(include|extends|load|debug|ssi|csrf_token)\b")
 
 
 def check_template_source(field: str, source: str) -> None:
+    """Compile ``source``; tags reaching outside the given data are refused."""
+    bad = _FORBIDDEN_TAG.search(source or "")
+    if bad:
+        raise ValidationFailed(
+            {field: str(_("The tag {%% %(tag)s %%} is not allowed.")) % {"tag": bad.group(1)}}
+        )
     try:
         _engine.from_string(source)
     except TemplateSyntaxError as exc:
+        raise ValidationFailed({field: str(exc)}) from exc
+
+
+def render(source: str, context: dict[str, Any], field: str = "template") -> str:
+    check_template_source(field, source)
+    try:
+        return _engine.from_string(source).render(Context(_plain(context), autoescape=False))
+    except TemplateDoesNotExist as exc:  # pragma: no cover  (refused above)
         raise ValidationFailed({field: str(exc)}) from exc
 
 
@@ -351,8 +361,6 @@ def template_save(
         elif limit and len(value) > limit:
             errors[field] = str(_("At most %(n)s characters.")) % {"n": limit}
         clean[field] = value
-    import re
-
     if clean["key"] and not re.fullmatch(r"[-a-zA-Z0-9_]+", clean["key"]):
         errors["key"] = str(_("Letters, digits, - and _ only."))
     dupe = EmailTemplate.objects.filter(key=clean["key"])
