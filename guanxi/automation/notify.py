@@ -67,11 +67,22 @@ VERB_KIND = {
     "approval_requested": APPROVAL,
     "approval_approved": APPROVAL,
     "approval_rejected": APPROVAL,
-    "task_due": REMINDER,
+    "task.due": REMINDER,
     "pool_warning": REMINDER,
+    "task.assigned": ASSIGNED,
 }
 
+
+def verbs_of(kind: str) -> list[str]:
+    """The notification verbs shown under ``kind`` (the kind itself and grouped verbs)."""
+    return [kind, *(verb for verb, k in VERB_KIND.items() if k == kind)]
+
+
 CHANNELS = [c.value for c in NotificationPreference.Channel]
+
+
+def channel_labels() -> list[tuple[str, str]]:
+    return [(str(c.value), str(c.label)) for c in NotificationPreference.Channel]
 
 
 # --- Preferences ------------------------------------------------------------------------
@@ -133,6 +144,7 @@ def notify_user(
     url: str = "",
     record: tuple[str, int] | None = None,
     verb: str | None = None,
+    now: dt.datetime | None = None,
 ) -> list[str]:
     """Notify ``user`` on each channel enabled for ``kind``; returns the channels used."""
     if kind not in KINDS:
@@ -151,6 +163,7 @@ def notify_user(
             url=url,
             target_entity=entity,
             target_id=object_id,
+            now=now,
         )
         used.append("in_app")
     if prefs["email"] and user.email:
@@ -171,6 +184,30 @@ def notify_user(
             )
             used.append("robot")
     return used
+
+
+def centre_notifier(
+    *,
+    recipient: User,
+    verb: str,
+    title: str,
+    body: str,
+    url: str,
+    target_entity: str,
+    target_id: int | None,
+    now: dt.datetime | None,
+) -> None:
+    """What ``activities.services.notify`` calls once this app is ready."""
+    notify_user(
+        user=recipient,
+        kind=VERB_KIND.get(verb, RULE),
+        verb=verb,
+        title=title,
+        body=body,
+        url=url,
+        record=(target_entity, target_id) if target_entity and target_id else None,
+        now=now,
+    )
 
 
 def absolute(url: str) -> str:

@@ -231,7 +231,7 @@ def reclaim_preview(
 
 def _warn(rule: PoolRule, now: dt.datetime) -> int:
     """Tell owners K days ahead that a lead will be reclaimed; once per lead + occasion."""
-    from guanxi.activities.services import notification_create
+    from guanxi.activities.services import notify
 
     if not rule.warn_days_before:
         return 0
@@ -259,7 +259,7 @@ def _warn(rule: PoolRule, now: dt.datetime) -> int:
         except IntegrityError:
             continue
         assert lead.owner is not None
-        notification_create(
+        notify(
             recipient=lead.owner,
             verb="pool_warning",
             title=_("Lead %(name)s goes back to the public pool in %(days)s days")
