@@ -75,7 +75,7 @@ def test_webhook_ui_create_and_redeliver(
 ) -> None:
     c = _client(factories.admin())
     bad = c.post(reverse("automation:webhooks"), {"url": "http://10.0.0.1/", "events": ["*"]})
-    assert bad.status_code == 400 and "private" in bad.content.decode()
+    assert bad.status_code == 400 and "GUANXI_WEBHOOK_ALLOW_PRIVATE" in bad.content.decode()
     monkeypatch.setenv("GUANXI_WEBHOOK_ALLOW_PRIVATE", "1")
     with receiver() as rx:
         resp = c.post(
