@@ -95,7 +95,11 @@ def webhook_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "automation/webhooks.html",
-        {"hooks": webhooks.webhook_list(actor=actor), "form": form},
+        {
+            "hooks": webhooks.webhook_list(actor=actor),
+            "form": form,
+            "deliveries": webhooks.delivery_list(actor=actor, adhoc=True, limit=50),
+        },
         status=status,
     )
 

@@ -92,9 +92,13 @@ def test_webhook_ui_create_and_redeliver(
         with django_capture_on_commit_callbacks(execute=True):
             c.post(reverse("automation:delivery_redeliver", args=[d.pk]))
         assert len(rx.requests) == 2
+        with django_capture_on_commit_callbacks(execute=True):
+            webhooks.webhook_call(url=rx.url + "/rule", payload={"x": 1}, secret=None)
+    listing = c.get(reverse("automation:webhooks")).content.decode()
+    assert rx.url + "/rule" in listing  # a rule's call shows under "calls from rules"
     detail = c.get(reverse("automation:webhook_detail", args=[hook.pk])).content.decode()
     assert detail.count("Redeliver") >= 2 or detail.count("重新发送") >= 2
-    assert WebhookDelivery.objects.filter(status="delivered").count() == 2
+    assert WebhookDelivery.objects.filter(status="delivered").count() == 3
 
 
 def test_channel_ui_and_test_button(monkeypatch: pytest.MonkeyPatch) -> None:
