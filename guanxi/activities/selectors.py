@@ -208,11 +208,19 @@ def tasks_for_calendar(*, user: User, limit: int = 2000) -> list[Task]:
 
 
 def notification_list(
-    *, actor: User, unread_only: bool = False, page: Any = 1, page_size: Any = 50
+    *,
+    actor: User,
+    unread_only: bool = False,
+    verbs: Iterable[str] | None = None,
+    page: Any = 1,
+    page_size: Any = 50,
 ) -> Page:
+    """The actor's own notifications, newest first; ``verbs`` narrows to those kinds."""
     qs = Notification.objects.filter(recipient=actor)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
+    if verbs is not None:
+        qs = qs.filter(verb__in=list(verbs))
     return paginate(qs.order_by("-created_at", "-id"), page, page_size)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import mimetypes
 import zoneinfo
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.files import File
@@ -383,7 +383,7 @@ def _task_insert(
 
 def _notify_assigned(task: Task, actor: User) -> None:
     with translation.override(task.assignee.language or settings.LANGUAGE_CODE):
-        notification_create(
+        notify(
             recipient=task.assignee,
             verb="task.assigned",
             title=_("%(who)s gave you a task: %(title)s")
@@ -610,6 +610,67 @@ def notification_create(
     )
 
 
+class Notifier(Protocol):
+    def __call__(
+        self,
+        *,
+        recipient: User,
+        verb: str,
+        title: str,
+        body: str,
+        url: str,
+        target_entity: str,
+        target_id: int | None,
+        now: dt.datetime | None,
+    ) -> None: ...
+
+
+_notifier: Notifier | None = None
+
+
+def set_notifier(notifier: Notifier | None) -> None:
+    """Route :func:`notify` through the notification centre (set by the automation app,
+    which applies each user's preferences); without one, notify is in-app only."""
+    global _notifier
+    _notifier = notifier
+
+
+def notify(
+    *,
+    recipient: User,
+    verb: str,
+    title: str,
+    body: str = "",
+    url: str = "",
+    target_entity: str = "",
+    target_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> None:
+    """Tell ``recipient`` something (reminders, assignments …) on their chosen channels."""
+    if _notifier is not None:
+        _notifier(
+            recipient=recipient,
+            verb=verb,
+            title=str(title),
+            body=str(body),
+            url=url,
+            target_entity=target_entity,
+            target_id=target_id,
+            now=now,
+        )
+    else:
+        notification_create(
+            recipient=recipient,
+            verb=verb,
+            title=title,
+            body=body,
+            url=url,
+            target_entity=target_entity,
+            target_id=target_id,
+            now=now,
+        )
+
+
 def notification_mark_read(*, actor: User, notification_id: Any) -> Notification:
     try:
         note = Notification.objects.get(pk=notification_id, recipient=actor)
@@ -652,7 +713,7 @@ def tasks_send_due_reminders(now: dt.datetime | None = None, *, limit: int = 100
                 continue
             if task.assignee.is_active:
                 with translation.override(task.assignee.language or settings.LANGUAGE_CODE):
-                    notification_create(
+                    notify(
                         recipient=task.assignee,
                         verb="task.due",
                         title=_("Due: %(title)s") % {"title": task.title},

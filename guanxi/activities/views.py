@@ -252,14 +252,27 @@ def timeline(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def notifications(request: HttpRequest) -> HttpResponse:
+    from guanxi.automation import notify  # the centre's kinds (automation builds on us)
+
     unread_only = request.GET.get("all") != "1"
+    kind = request.GET.get("kind", "")
+    verbs = notify.verbs_of(kind) if kind in notify.KINDS else None
     page = selectors.notification_list(
-        actor=_actor(request), unread_only=unread_only, page=request.GET.get("page", 1)
+        actor=_actor(request),
+        unread_only=unread_only,
+        verbs=verbs,
+        page=request.GET.get("page", 1),
     )
     return render(
         request,
         "activities/notifications.html",
-        {"page": page, "unread_only": unread_only, "nav": "notifications"},
+        {
+            "page": page,
+            "unread_only": unread_only,
+            "kind": kind if verbs is not None else "",
+            "kinds": [(k.key, k.label) for k in notify.KINDS.values()],
+            "nav": "notifications",
+        },
     )
 
 

@@ -8,12 +8,16 @@ class AutomationConfig(AppConfig):
     verbose_name = _("Automation and approvals")
 
     def ready(self) -> None:
-        from guanxi.automation import entities, services, webhooks  # noqa: F401  (approval events)
+        # services defines the approval events; entities registers the webhook entity.
+        from guanxi.activities import services as activity_services
+        from guanxi.automation import entities, feeds, notify, services, timeline, webhooks  # noqa: F401
         from guanxi.core import events
-
-        events.subscribe("*", webhooks.on_event)
         from guanxi.web.navigation import NavItem, register
 
+        events.subscribe("*", webhooks.on_event)
+        feeds.subscribe()
+        activity_services.set_notifier(notify.centre_notifier)
+        timeline.register()
         register(NavItem("automation:approvals", _("Approvals"), order=80))
         register(
             NavItem(
@@ -24,6 +28,17 @@ class AutomationConfig(AppConfig):
                 section="admin",
             )
         )
+        register(
+            NavItem(
+                "automation:webhooks", _("Webhooks"), entity="webhook", order=70, section="admin"
+            )
+        )
+        for url_name, label, order in [
+            ("automation:channels", _("Robot channels"), 71),
+            ("automation:email_templates", _("E-mail templates"), 72),
+            ("automation:mail_log", _("Mail log"), 73),
+        ]:
+            register(NavItem(url_name, label, order=order, admin_only=True, section="admin"))
 
         from guanxi.automation.rules import deal_review, engine
         from guanxi.automation.rules import entities as rule_entities

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -24,7 +25,7 @@ from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, TemplateDoesNotExist, TemplateSyntaxError
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -66,11 +67,24 @@ VERB_KIND = {
     "approval_requested": APPROVAL,
     "approval_approved": APPROVAL,
     "approval_rejected": APPROVAL,
-    "task_due": REMINDER,
+    "task.due": REMINDER,
     "pool_warning": REMINDER,
+    "contract.expiring": REMINDER,
+    "payment.overdue": REMINDER,
+    "task.assigned": ASSIGNED,
 }
 
+
+def verbs_of(kind: str) -> list[str]:
+    """The notification verbs shown under ``kind`` (the kind itself and grouped verbs)."""
+    return [kind, *(verb for verb, k in VERB_KIND.items() if k == kind)]
+
+
 CHANNELS = [c.value for c in NotificationPreference.Channel]
+
+
+def channel_labels() -> list[tuple[str, str]]:
+    return [(str(c.value), str(c.label)) for c in NotificationPreference.Channel]
 
 
 # --- Preferences ------------------------------------------------------------------------
@@ -132,6 +146,7 @@ def notify_user(
     url: str = "",
     record: tuple[str, int] | None = None,
     verb: str | None = None,
+    now: dt.datetime | None = None,
 ) -> list[str]:
     """Notify ``user`` on each channel enabled for ``kind``; returns the channels used."""
     if kind not in KINDS:
@@ -150,6 +165,7 @@ def notify_user(
             url=url,
             target_entity=entity,
             target_id=object_id,
+            now=now,
         )
         used.append("in_app")
     if prefs["email"] and user.email:
@@ -170,6 +186,30 @@ def notify_user(
             )
             used.append("robot")
     return used
+
+
+def centre_notifier(
+    *,
+    recipient: User,
+    verb: str,
+    title: str,
+    body: str,
+    url: str,
+    target_entity: str,
+    target_id: int | None,
+    now: dt.datetime | None,
+) -> None:
+    """What ``activities.services.notify`` calls once this app is ready."""
+    notify_user(
+        user=recipient,
+        kind=VERB_KIND.get(verb, RULE),
+        verb=verb,
+        title=title,
+        body=body,
+        url=url,
+        record=(target_entity, target_id) if target_entity and target_id else None,
+        now=now,
+    )
 
 
 def absolute(url: str) -> str:
@@ -200,18 +240,27 @@ def _plain(value: Any, depth: int = 0) -> Any:
     return str(value)
 
 
-def render(source: str, context: dict[str, Any]) -> str:
-    try:
-        template = _engine.from_string(source)
-    except TemplateSyntaxError as exc:
-        raise ValidationFailed({"template": str(exc)}) from exc
-    return template.render(Context(_plain(context), autoescape=False))
+_FORBIDDEN_TAG = re.compile(r"{%\s*(include|extends|load|debug|ssi|csrf_token)\b")
 
 
 def check_template_source(field: str, source: str) -> None:
+    """Compile ``source``; tags reaching outside the given data are refused."""
+    bad = _FORBIDDEN_TAG.search(source or "")
+    if bad:
+        raise ValidationFailed(
+            {field: str(_("The tag {%% %(tag)s %%} is not allowed.")) % {"tag": bad.group(1)}}
+        )
     try:
         _engine.from_string(source)
     except TemplateSyntaxError as exc:
+        raise ValidationFailed({field: str(exc)}) from exc
+
+
+def render(source: str, context: dict[str, Any], field: str = "template") -> str:
+    check_template_source(field, source)
+    try:
+        return _engine.from_string(source).render(Context(_plain(context), autoescape=False))
+    except TemplateDoesNotExist as exc:  # pragma: no cover  (refused above)
         raise ValidationFailed({field: str(exc)}) from exc
 
 
@@ -351,8 +400,6 @@ def template_save(
         elif limit and len(value) > limit:
             errors[field] = str(_("At most %(n)s characters.")) % {"n": limit}
         clean[field] = value
-    import re
-
     if clean["key"] and not re.fullmatch(r"[-a-zA-Z0-9_]+", clean["key"]):
         errors["key"] = str(_("Letters, digits, - and _ only."))
     dupe = EmailTemplate.objects.filter(key=clean["key"])

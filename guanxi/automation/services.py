@@ -15,8 +15,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from guanxi.activities.services import notification_create
-from guanxi.automation import flows
+from guanxi.automation import flows, notify
 from guanxi.automation.models import ApprovalDecision, ApprovalRequest, ApprovalStep
 from guanxi.core import audit, events, permissions
 from guanxi.core.errors import Conflict, FieldError, NotPermitted, OutOfScope, ValidationFailed
@@ -39,14 +38,15 @@ def _url(request: ApprovalRequest) -> str:
 def _notify(
     recipient: User, verb: str, title: str, request: ApprovalRequest, body: str = ""
 ) -> None:
-    notification_create(
-        recipient=recipient,
+    """Through the notification centre (the recipient's preferences for approvals)."""
+    notify.notify_user(
+        user=recipient,
+        kind=notify.APPROVAL,
         verb=verb,
         title=title,
         body=body,
         url=_url(request),
-        target_entity=request.entity,
-        target_id=request.object_id,
+        record=(request.entity, request.object_id),
     )
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanxi.automation import rules_views, views
+from guanxi.automation import notify_views, rules_views, views
 
 app_name = "automation"
 urlpatterns = [
@@ -15,4 +15,29 @@ urlpatterns = [
     path("automation/rules/<int:pk>/delete/", rules_views.rule_delete, name="rule_delete"),
     path("automation/rules/<int:pk>/runs/", rules_views.rule_runs, name="rule_runs"),
     path("automation/rules/<int:pk>/dry-run/", rules_views.rule_dry_run, name="rule_dry_run"),
+    path(
+        "me/notifications/",
+        notify_views.preferences,
+        name="notification_preferences",
+    ),
+    path("settings/webhooks/", notify_views.webhook_list, name="webhooks"),
+    path("settings/webhooks/<int:pk>/", notify_views.webhook_detail, name="webhook_detail"),
+    path("settings/webhooks/<int:pk>/delete/", notify_views.webhook_delete, name="webhook_delete"),
+    path(
+        "settings/webhook-deliveries/<int:pk>/redeliver/",
+        notify_views.delivery_redeliver,
+        name="delivery_redeliver",
+    ),
+    path("settings/robots/", notify_views.channel_list, name="channels"),
+    path("settings/robots/<int:pk>/", notify_views.channel_edit, name="channel_edit"),
+    path("settings/robots/<int:pk>/test/", notify_views.channel_test, name="channel_test"),
+    path("settings/robots/<int:pk>/delete/", notify_views.channel_delete, name="channel_delete"),
+    path("settings/mail-templates/", notify_views.template_list, name="email_templates"),
+    path("settings/mail-templates/new/", notify_views.template_edit, name="email_template_new"),
+    path(
+        "settings/mail-templates/<int:pk>/",
+        notify_views.template_edit,
+        name="email_template_edit",
+    ),
+    path("settings/mail-log/", notify_views.mail_log, name="mail_log"),
 ]

@@ -159,11 +159,13 @@ def webhook_delete(*, actor: User, webhook_id: Any) -> None:
 
 
 def delivery_list(
-    *, actor: User, webhook_id: Any | None = None, limit: int = 100
+    *, actor: User, webhook_id: Any | None = None, adhoc: bool = False, limit: int = 100
 ) -> list[WebhookDelivery]:
     _require(actor)
     qs = WebhookDelivery.objects.all()
-    if webhook_id is not None:
+    if adhoc:  # sent by rules with webhook_call, not through a subscription
+        qs = qs.filter(webhook__isnull=True)
+    elif webhook_id is not None:
         qs = qs.filter(webhook_id=webhook_get(actor=actor, webhook_id=webhook_id).pk)
     return list(qs.order_by("-created_at", "-id")[:limit])
 

@@ -107,7 +107,7 @@ def contracts_create_renewal_tasks(
             due_day = max(today, contract.ends_on - dt.timedelta(days=7))
             due_at = dt.datetime.combine(due_day, dt.time(9, 0), tzinfo=tz)
             from guanxi.activities.models import Task
-            from guanxi.activities.services import notification_create, task_create
+            from guanxi.activities.services import notify, task_create
 
             with translation.override(owner.language or settings.LANGUAGE_CODE):
                 title = _("Renew contract %(number)s with %(account)s (ends %(date)s)") % {
@@ -131,7 +131,7 @@ def contracts_create_renewal_tasks(
                     logger.info(
                         "no renewal task for contract %s: owner cannot have tasks", contract.pk
                     )
-                notification_create(
+                notify(
                     recipient=owner,
                     verb="contract.expiring",
                     title=title[:200],
@@ -195,10 +195,10 @@ def installments_remind_overdue(
                 late = (today - inst.due_on).days
                 due: Decimal = inst.outstanding
                 if owner.is_active:
-                    from guanxi.activities.services import notification_create
+                    from guanxi.activities.services import notify
 
                     with translation.override(owner.language or settings.LANGUAGE_CODE):
-                        notification_create(
+                        notify(
                             recipient=owner,
                             verb="payment.overdue",
                             title=(

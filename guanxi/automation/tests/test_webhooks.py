@@ -74,7 +74,7 @@ def test_delivery_time_check_catches_rebinding(
     with django_capture_on_commit_callbacks(execute=True):
         d = webhooks.queue_delivery(url="http://hook.example/x", event="manual", data={})
     d.refresh_from_db()
-    assert d.status == "pending" and d.attempts == 1 and "private" in d.error
+    assert d.status == "pending" and d.attempts == 1 and "GUANXI_WEBHOOK_ALLOW_PRIVATE" in d.error
 
 
 def test_api_crud_and_validation(api_client: Any) -> None:

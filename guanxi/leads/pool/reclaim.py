@@ -268,7 +268,7 @@ def _chunks(items: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
 def _warn(rule: PoolRule, now: dt.datetime) -> int:
     """Tell owners K days ahead that a record will be reclaimed: once per record and due
     time (a follow-up moves the due time, so a later warning is a new occasion)."""
-    from guanxi.activities.services import notification_create
+    from guanxi.activities.services import notify
 
     if not rule.warn_days_before:
         return 0
@@ -314,7 +314,7 @@ def _warn(rule: PoolRule, now: dt.datetime) -> int:
                 except IntegrityError:  # a concurrent run warned first
                     continue
                 days = max(math.ceil((due - now).total_seconds() / 86400), 1)
-                notification_create(
+                notify(
                     recipient=obj.owner,
                     verb="pool_warning",
                     title=kind.message("warn_title", name=str(obj), days=days),
