@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guanxi.activities",
     "guanxi.sales",
     "guanxi.automation",
+    "guanxi.marketing",
     "guanxi.search",
     "guanxi.web",
     "guanxi.api",
@@ -284,6 +285,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.automation.api",
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
+    "guanxi.marketing.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.

@@ -94,6 +94,9 @@ class Lead(OwnedModel):
     pool_locked = models.BooleanField(
         _("locked"), default=False, help_text=_("A locked lead is never reclaimed to the pool.")
     )
+    consent_marketing = models.BooleanField(_("marketing consent"), default=False)
+    consent_source = models.CharField(_("consent source"), max_length=200, blank=True)
+    consent_at = models.DateTimeField(_("consent time"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
