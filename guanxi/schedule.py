@@ -102,3 +102,11 @@ def sales_expire_quotes() -> int:
     from guanxi.sales.quotes.services import quotes_expire_due
 
     return quotes_expire_due(timezone.localdate())
+
+
+@db_periodic_task(crontab(minute="13"))
+def automation_remind_approvers() -> int:
+    """Hourly: remind approvers of steps waiting too long (each step at most once a day)."""
+    from guanxi.automation.policies import approvals_send_reminders
+
+    return approvals_send_reminders(timezone.now())

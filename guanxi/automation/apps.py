@@ -12,3 +12,8 @@ class AutomationConfig(AppConfig):
         from guanxi.web.navigation import NavItem, register
 
         register(NavItem("automation:approvals", _("Approvals"), order=80))
+        register(
+            NavItem(
+                "automation:flows", _("Approval flows"), order=92, admin_only=True, section="admin"
+            )
+        )
