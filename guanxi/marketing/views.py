@@ -93,6 +93,7 @@ def _render(
     message: str = "",
     thanks: bool = False,
     status: int = 200,
+    token: str = "",
 ) -> HttpResponse:
     by_field = {e.field: str(e.message) for e in errors or []}
     utm_source = request.POST if request.method == "POST" else request.GET
@@ -120,7 +121,7 @@ def _render(
         "has_errors": bool(by_field),
         "message": message,
         "thanks": thanks,
-        "token": services.form_token(form),
+        "token": token or services.form_token(form),
         "honeypot": services.HONEYPOT,
         "utm": {k: v for k, v in utm.items() if v},
         "other_lang": "zh" if lang == "en" else "en",
@@ -158,6 +159,9 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
             lang=lang,
         )
         if result.outcome in (FormSubmission.Outcome.INVALID, FormSubmission.Outcome.ERROR):
+            # A visitor correcting a field keeps the page's first token: the minimum fill
+            # time counts from when they opened the form, not from the correction.
+            keep = "" if result.message else request.POST.get("gx_token", "")
             return _render(
                 request,
                 form,
@@ -166,6 +170,7 @@ def public_form(request: HttpRequest, slug: str) -> HttpResponse:
                 errors=result.errors,
                 message=result.message,
                 status=400,
+                token=keep,
             )
         if form.redirect_url:
             return HttpResponseRedirect(form.redirect_url)

@@ -163,6 +163,13 @@ def test_validation_errors_per_field_in_the_visitors_language() -> None:
     assert "Please fill in Your name." in html
     assert "Please tick the box to give your consent." in html
     assert 'value="X"' in html  # what was typed stays
+    # The fill-time clock keeps running from the first page, not from the correction.
+    posted = re.search(r'name="gx_token" value="([^"]+)"', html)
+    assert (
+        posted is not None
+        and services.signing.loads(posted.group(1), salt=services.TOKEN_SALT)["t"]
+        < time.time() - 30
+    )
     bad_phone = _post(client, form, name="Li", mobile="12", consent="1")
     assert bad_phone.status_code == 400
     assert 'id="gx-mobile-error"' in bad_phone.content.decode()
