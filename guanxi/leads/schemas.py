@@ -115,6 +115,9 @@ class LeadOut(Schema):
     converted_account_id: int | None
     converted_contact_id: int | None
     assigned_reason: str
+    consent_marketing: bool
+    consent_source: str
+    consent_at: str | None
 
 
 class LeadPage(Schema):

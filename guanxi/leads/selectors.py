@@ -158,6 +158,9 @@ def lead_as_dict(*, actor: User, lead: Lead, mask: set[str] | None = None) -> di
         "converted_account_id": lead.converted_account_id,
         "converted_contact_id": lead.converted_contact_id,
         "assigned_reason": lead.assigned_reason,
+        "consent_marketing": lead.consent_marketing,
+        "consent_source": lead.consent_source,
+        "consent_at": iso(lead.consent_at),
     }
     return permissions.apply_mask(actor, "lead", data, mask)
 
