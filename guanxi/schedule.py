@@ -159,3 +159,11 @@ def automation_webhook_retry() -> int:
     from guanxi.automation.webhooks import retry_due
 
     return retry_due()
+
+
+@db_periodic_task(crontab(minute="13"))
+def automation_remind_approvers() -> int:
+    """Hourly: remind approvers of steps waiting too long (each step at most once a day)."""
+    from guanxi.automation.policies import approvals_send_reminders
+
+    return approvals_send_reminders(timezone.now())

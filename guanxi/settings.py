@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "guanxi.sales",
     "guanxi.automation",
     "guanxi.finance",
+    "guanxi.marketing",
     "guanxi.search",
     "guanxi.importing",
     "guanxi.web",
@@ -298,6 +299,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.importing.api",
     "guanxi.finance.api",
     "guanxi.sales.forecast_api",
+    "guanxi.marketing.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.

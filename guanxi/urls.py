@@ -12,6 +12,7 @@ urlpatterns = [
     path("", include("guanxi.web.urls")),
     path("", include("guanxi.core.urls")),
     path("", include("guanxi.automation.urls")),
+    path("", include("guanxi.marketing.urls")),
     path("", include("guanxi.sales.catalog.urls")),
     path("quotes/", include("guanxi.sales.quotes.urls")),
     path("leads/", include("guanxi.leads.urls")),

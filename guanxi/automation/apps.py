@@ -21,6 +21,11 @@ class AutomationConfig(AppConfig):
         register(NavItem("automation:approvals", _("Approvals"), order=80))
         register(
             NavItem(
+                "automation:flows", _("Approval flows"), order=92, admin_only=True, section="admin"
+            )
+        )
+        register(
+            NavItem(
                 "automation:rules",
                 _("Automation rules"),
                 order=52,

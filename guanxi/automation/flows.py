@@ -25,6 +25,10 @@ class ApprovalFlow:
     - ``on_approved(obj, request, actor)`` / ``on_rejected(obj, request, actor, comment)``:
       run inside the deciding transaction so the record changes with the decision.
     - ``on_cancelled(obj, request, actor)``: optional.
+    - ``on_returned(obj, request, actor, comment)``: optional; sent back to the requester
+      for changes (default: ``on_rejected``).
+    - ``facts(obj)``: optional ``{"amount", "discount", "owner"}`` the configurable flows'
+      conditions and "department head" steps read (default: ``obj.owner``, no amounts).
     - ``summary(obj)``: ``[(label, value), …]`` shown on the approval page.
     - ``url(obj)``: the record's own page (opened only by users who may see it).
     """
@@ -38,6 +42,15 @@ class ApprovalFlow:
     summary: Callable[[Any], list[tuple[Any, Any]]]
     url: Callable[[Any], str]
     on_cancelled: Callable[[Any, ApprovalRequest, User], None] | None = None
+    on_returned: Callable[[Any, ApprovalRequest, User, str], None] | None = None
+    facts: Callable[[Any], dict[str, Any]] | None = None
+
+
+def facts_of(flow: ApprovalFlow, obj: Any) -> dict[str, Any]:
+    """The amount, discount and owner of ``obj`` as the flow reports them."""
+    if flow.facts is not None:
+        return flow.facts(obj)
+    return {"owner": getattr(obj, "owner", None)}
 
 
 _flows: dict[str, ApprovalFlow] = {}

@@ -17,6 +17,7 @@ class ApprovalRequest(models.Model):
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        RETURNED = "returned", _("Returned for changes")
         CANCELLED = "cancelled", _("Cancelled")
 
     entity = models.CharField(_("record type"), max_length=40)
@@ -32,6 +33,14 @@ class ApprovalRequest(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING
     )
     reason = models.TextField(_("reason"), blank=True)
+    policy = models.ForeignKey(
+        "automation.ApprovalPolicy",
+        verbose_name=_("approval flow"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("requested at"), auto_now_add=True, db_index=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
 
@@ -57,14 +66,21 @@ class ApprovalRequest(models.Model):
 
 
 class ApprovalStep(models.Model):
-    """One approver's turn; steps are decided in ``position`` order."""
+    """One approver's turn. Rows of the same ``stage`` are decided together: with mode
+    ``any`` the first approval settles the stage, with ``all`` every row must approve.
+    Stages run in order; ``position`` numbers the rows."""
 
     class Status(models.TextChoices):
         WAITING = "waiting", _("Waiting")
         PENDING = "pending", _("Pending")
         APPROVED = "approved", _("Approved")
         REJECTED = "rejected", _("Rejected")
+        RETURNED = "returned", _("Returned for changes")
         SKIPPED = "skipped", _("Skipped")
+
+    class Mode(models.TextChoices):
+        ANY = "any", _("Any one of them")
+        ALL = "all", _("All of them")
 
     request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField(_("order"))
@@ -78,6 +94,18 @@ class ApprovalStep(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.WAITING
     )
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    stage = models.PositiveSmallIntegerField(_("stage"), default=0)
+    mode = models.CharField(_("mode"), max_length=3, choices=Mode.choices, default=Mode.ALL)
+    delegated_from = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegated by"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    activated_at = models.DateTimeField(_("waiting since"), null=True, blank=True)
+    reminded_at = models.DateTimeField(_("last reminded"), null=True, blank=True)
 
     class Meta:
         ordering = ["request", "position"]
@@ -100,6 +128,7 @@ class ApprovalDecision(models.Model):
     class Decision(models.TextChoices):
         APPROVE = "approve", _("Approved")
         REJECT = "reject", _("Rejected")
+        RETURN = "return", _("Returned for changes")
 
     request = models.ForeignKey(ApprovalRequest, on_delete=models.CASCADE, related_name="decisions")
     step = models.ForeignKey(ApprovalStep, on_delete=models.CASCADE, related_name="decisions")
@@ -304,3 +333,110 @@ class WebhookDelivery(models.Model):
 
 # The rules engine's tables live in their own module; importing them here registers them.
 from guanxi.automation.rules.models import Rule, RuleFiring, RuleRun  # noqa: E402, F401
+
+
+class ApprovalPolicy(models.Model):
+    """A configurable approval flow: for which records (entity + conditions) and its steps.
+
+    The first active policy of the entity (by ``position``) whose conditions hold decides
+    the steps of a new request; with none, the entity's built-in approvers apply.
+    """
+
+    class Entity(models.TextChoices):
+        QUOTE = "quote", _("Quote")
+        CONTRACT = "contract", _("Contract")
+        DISCOUNT = "discount", _("Discount")
+        REFUND = "refund", _("Refund")
+        CUSTOM = "custom", _("Custom")
+
+    entity = models.CharField(_("record type"), max_length=40)
+    name = models.CharField(_("name"), max_length=100)
+    active = models.BooleanField(_("active"), default=True)
+    position = models.PositiveIntegerField(_("order"), default=0)
+    min_amount = models.DecimalField(
+        _("amount at least"), max_digits=18, decimal_places=2, null=True, blank=True
+    )
+    min_discount = models.DecimalField(
+        _("discount at least (%)"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
+    remind_after_hours = models.PositiveIntegerField(_("remind after (hours)"), default=24)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        ordering = ["entity", "position", "id"]
+        verbose_name = _("approval flow")
+        verbose_name_plural = _("approval flows")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ApprovalPolicyStep(models.Model):
+    """One stage of a policy: who approves (department head, a role, a named user)."""
+
+    class Kind(models.TextChoices):
+        MANAGER = "manager", _("The owner's department head")
+        ROLE = "role", _("Users with a role")
+        USER = "user", _("A named user")
+
+    policy = models.ForeignKey(ApprovalPolicy, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField(_("order"))
+    kind = models.CharField(_("approver"), max_length=10, choices=Kind.choices)
+    role = models.ForeignKey(
+        "identity.Role",
+        verbose_name=_("role"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    mode = models.CharField(
+        _("mode"), max_length=3, choices=ApprovalStep.Mode.choices, default=ApprovalStep.Mode.ANY
+    )
+
+    class Meta:
+        ordering = ["policy", "position", "id"]
+        verbose_name = _("approval flow step")
+        verbose_name_plural = _("approval flow steps")
+
+    def __str__(self) -> str:
+        return f"{self.policy_id}/{self.position}: {self.kind}"
+
+
+class ApprovalDelegation(models.Model):
+    """While ``user`` is away (``starts_on``..``ends_on``), their approvals go to ``delegate``."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="approval_delegations",
+    )
+    delegate = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("delegate"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"))
+    active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-starts_on", "-id"]
+        verbose_name = _("approval delegation")
+        verbose_name_plural = _("approval delegations")
+        indexes = [models.Index(fields=["user", "active", "starts_on"], name="approval_deleg_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} → {self.delegate_id}"

@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 
 def _base() -> QuerySet[ApprovalRequest]:
     return ApprovalRequest.objects.select_related("requested_by").prefetch_related(
-        Prefetch("steps", queryset=ApprovalStep.objects.select_related("approver")),
+        Prefetch(
+            "steps", queryset=ApprovalStep.objects.select_related("approver", "delegated_from")
+        ),
         Prefetch("decisions", queryset=ApprovalDecision.objects.select_related("actor")),
     )
 
@@ -100,8 +102,9 @@ def approval_view(*, actor: User, request: ApprovalRequest) -> ApprovalView:
     """What the approval page shows ``actor`` (who passed :func:`approval_get_for_user`)."""
     flow = flows.flow(request.entity)
     obj = flow.load(request.object_id)
-    current = next(
-        (s for s in request.steps.all() if s.status == ApprovalStep.Status.PENDING), None
+    pending_steps = [s for s in request.steps.all() if s.status == ApprovalStep.Status.PENDING]
+    current = next((s for s in pending_steps if s.approver_id == actor.pk), None) or next(
+        iter(pending_steps), None
     )
     record_url = ""
     try:
@@ -145,6 +148,13 @@ def approval_as_dict(request: ApprovalRequest) -> dict[str, Any]:
                 "approver": {"id": s.approver_id, "username": s.approver.username},
                 "status": s.status,
                 "decided_at": s.decided_at,
+                "stage": s.stage,
+                "mode": s.mode,
+                "delegated_from": (
+                    {"id": s.delegated_from_id, "username": s.delegated_from.username}
+                    if s.delegated_from is not None
+                    else None
+                ),
             }
             for s in request.steps.all()
         ],

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 APPROVAL_REQUESTED = events.define("approval.requested", "An approval was requested")
 APPROVAL_APPROVED = events.define("approval.approved", "An approval request was approved")
 APPROVAL_REJECTED = events.define("approval.rejected", "An approval request was rejected")
+APPROVAL_RETURNED = events.define(
+    "approval.returned", "An approval request was sent back to the requester for changes"
+)
 APPROVAL_CANCELLED = events.define("approval.cancelled", "An approval request was cancelled")
 
 MAX_COMMENT = 2000
@@ -83,16 +86,29 @@ def approval_request(
     Approvers default to the flow's; Conflict when a request is already pending or
     nobody can approve.
     """
-    flow = flows.flow(entity)
-    chain = approvers if approvers is not None else flow.approvers(obj)
-    chain = [u for u in chain if u is not None and u.is_active]
-    if not chain:
-        raise Conflict(_("Nobody can approve this: the owner's department has no manager."))
+    from guanxi.automation import policies
+
+    policy = None
+    if approvers is not None:
+        chain = [u for u in approvers if u is not None and u.is_active]
+        if not chain:
+            raise Conflict(_("Nobody can approve this: the owner's department has no manager."))
+        stages = [policies.Stage([u], ApprovalStep.Mode.ALL) for u in chain]
+    else:
+        policy, stages = policies.stages_for(entity, obj)
+    chain = [u for stage in stages for u in stage.approvers]
     reason = (reason or "").strip()
     if len(reason) > MAX_COMMENT:
         raise ValidationFailed(
             [FieldError("reason", _("At most %(n)d characters.") % {"n": MAX_COMMENT})]
         )
+    now = timezone.now()
+    rows = [
+        (i, user, stage)
+        for i, (user, stage) in enumerate(
+            (u, n) for n, st in enumerate(stages) for u in st.approvers
+        )
+    ]
     try:
         with transaction.atomic():
             request = ApprovalRequest.objects.create(
@@ -101,18 +117,22 @@ def approval_request(
                 object_repr=str(obj)[:200],
                 requested_by=actor,
                 reason=reason,
+                policy=policy,
             )
             steps = ApprovalStep.objects.bulk_create(
                 [
                     ApprovalStep(
                         request=request,
                         position=i,
+                        stage=n,
+                        mode=stages[n].mode,
                         approver=user,
                         status=ApprovalStep.Status.PENDING
-                        if i == 0
+                        if n == 0
                         else ApprovalStep.Status.WAITING,
+                        activated_at=now if n == 0 else None,
                     )
-                    for i, user in enumerate(chain)
+                    for i, user, n in rows
                 ]
             )
     except IntegrityError as exc:
@@ -137,32 +157,76 @@ def approval_request(
             obj=obj,
             changes={"approval": [None, "pending"]},
         )
-        _notify_approver(steps[0], request)
+        for step in steps:
+            if step.stage == 0:
+                policies.route(step, request, actor)
+                _notify_approver(step, request)
         events.emit(APPROVAL_REQUESTED, _payload(request), actor_id=actor.pk)
     return request
 
 
-def _current_step(request: ApprovalRequest) -> ApprovalStep | None:
-    return (
-        request.steps.filter(status=ApprovalStep.Status.PENDING).select_related("approver").first()
+def _current_step(request: ApprovalRequest, actor: User | None = None) -> ApprovalStep | None:
+    """The pending step ``actor`` decides (their own row first), else the first pending."""
+    pending = request.steps.filter(status=ApprovalStep.Status.PENDING).select_related("approver")
+    if actor is not None:
+        own = pending.filter(approver=actor).order_by("position").first()
+        if own is not None:
+            return own
+    return pending.order_by("position").first()
+
+
+def _close_open_steps(req: ApprovalRequest) -> None:
+    req.steps.filter(status__in=[ApprovalStep.Status.PENDING, ApprovalStep.Status.WAITING]).update(
+        status=ApprovalStep.Status.SKIPPED
     )
+
+
+def _advance(req: ApprovalRequest, step: ApprovalStep, actor: User, now: Any) -> bool:
+    """After ``step`` approved: settle its stage, open the next. True when all are done."""
+    from guanxi.automation import policies
+
+    same_stage = req.steps.filter(stage=step.stage, status=ApprovalStep.Status.PENDING)
+    if step.mode == ApprovalStep.Mode.ANY:
+        same_stage.update(status=ApprovalStep.Status.SKIPPED)
+    elif same_stage.exists():
+        return False  # all-of: others of this stage still to approve
+    waiting = list(
+        req.steps.filter(status=ApprovalStep.Status.WAITING)
+        .select_related("approver")
+        .order_by("stage", "position")
+    )
+    if not waiting:
+        return True
+    stage = waiting[0].stage
+    for nxt in (w for w in waiting if w.stage == stage):
+        nxt.status = ApprovalStep.Status.PENDING
+        nxt.activated_at = now
+        nxt.save(update_fields=["status", "activated_at"])
+        policies.route(nxt, req, actor)
+        _notify_approver(nxt, req)
+    return False
 
 
 def approval_decide(
     *, actor: User, request: ApprovalRequest | int, decision: str, comment: str = ""
 ) -> ApprovalRequest:
-    """Approve or reject the pending step of ``request`` as its approver.
+    """Approve, reject or return the pending step of ``request`` as its approver.
 
-    A rejection needs a comment. The last approval (or any rejection) closes the request,
-    runs the flow's callback and notifies the requester; otherwise the next approver is
-    notified. Conflict when the request is no longer pending; OutOfScope when ``actor`` is
-    not the approver of the pending step (administrators may decide for anyone).
+    A rejection or a return (sent back to the requester for changes) needs a comment.
+    Within a stage of mode ``any`` the first approval settles the stage; with ``all``
+    every approver of the stage must approve. The last approval (or any rejection or
+    return) closes the request, runs the flow's callback and notifies the requester;
+    otherwise the next stage's approvers are notified. Every decision is recorded on the
+    record's history. Conflict when the request is no longer pending; OutOfScope when
+    ``actor`` takes no part in it (administrators may decide for anyone).
     """
     if decision not in ApprovalDecision.Decision.values:
-        raise ValidationFailed([FieldError("decision", _("Choose approve or reject."))])
+        raise ValidationFailed([FieldError("decision", _("Choose approve, reject or return."))])
     comment = (comment or "").strip()
     if decision == ApprovalDecision.Decision.REJECT and not comment:
         raise ValidationFailed([FieldError("comment", _("Say why you reject it."))])
+    if decision == ApprovalDecision.Decision.RETURN and not comment:
+        raise ValidationFailed([FieldError("comment", _("Say what should be changed."))])
     if len(comment) > MAX_COMMENT:
         raise ValidationFailed(
             [FieldError("comment", _("At most %(n)d characters.") % {"n": MAX_COMMENT})]
@@ -177,7 +241,7 @@ def approval_decide(
             )
         except (ApprovalRequest.DoesNotExist, ValueError, TypeError) as exc:
             raise OutOfScope() from exc
-        step = _current_step(req)
+        step = _current_step(req, actor)
         is_admin = permissions.is_admin(actor)
         if not (
             is_admin
@@ -197,44 +261,37 @@ def approval_decide(
         ApprovalDecision.objects.create(
             request=req, step=step, actor=actor, decision=decision, comment=comment
         )
-        step.status = (
-            ApprovalStep.Status.APPROVED
-            if decision == ApprovalDecision.Decision.APPROVE
-            else ApprovalStep.Status.REJECTED
-        )
+        step.status = {
+            ApprovalDecision.Decision.APPROVE: ApprovalStep.Status.APPROVED,
+            ApprovalDecision.Decision.REJECT: ApprovalStep.Status.REJECTED,
+            ApprovalDecision.Decision.RETURN: ApprovalStep.Status.RETURNED,
+        }[ApprovalDecision.Decision(decision)]
         step.decided_at = now
         step.save(update_fields=["status", "decided_at"])
-        next_step = None
+        done = True
         if decision == ApprovalDecision.Decision.APPROVE:
-            next_step = (
-                req.steps.filter(status=ApprovalStep.Status.WAITING)
-                .select_related("approver")
-                .order_by("position")
-                .first()
-            )
-        if next_step is not None:
-            next_step.status = ApprovalStep.Status.PENDING
-            next_step.save(update_fields=["status"])
-            _notify_approver(next_step, req)
-        else:
-            req.status = (
-                ApprovalRequest.Status.APPROVED
-                if decision == ApprovalDecision.Decision.APPROVE
-                else ApprovalRequest.Status.REJECTED
-            )
+            done = _advance(req, step, actor, now)
+        if done:
+            req.status = {
+                ApprovalDecision.Decision.APPROVE: ApprovalRequest.Status.APPROVED,
+                ApprovalDecision.Decision.REJECT: ApprovalRequest.Status.REJECTED,
+                ApprovalDecision.Decision.RETURN: ApprovalRequest.Status.RETURNED,
+            }[ApprovalDecision.Decision(decision)]
             req.decided_at = now
             req.save(update_fields=["status", "decided_at"])
-            req.steps.filter(status=ApprovalStep.Status.WAITING).update(
-                status=ApprovalStep.Status.SKIPPED
-            )
+            _close_open_steps(req)
             if req.status == ApprovalRequest.Status.APPROVED:
                 flow.on_approved(obj, req, actor)
+            elif req.status == ApprovalRequest.Status.RETURNED and flow.on_returned is not None:
+                flow.on_returned(obj, req, actor, comment)
             else:
                 flow.on_rejected(obj, req, actor, comment)
             requester = req.requested_by
             with translation.override(requester.language or settings.LANGUAGE_CODE):
                 if req.status == ApprovalRequest.Status.APPROVED:
                     title = _("%(user)s approved %(kind)s %(name)s")
+                elif req.status == ApprovalRequest.Status.RETURNED:
+                    title = _("%(user)s sent %(kind)s %(name)s back to you for changes")
                 else:
                     title = _("%(user)s rejected %(kind)s %(name)s")
                 _notify(
@@ -262,14 +319,28 @@ def approval_decide(
                 action="update",
                 entity=req.entity,
                 obj=obj,
-                changes={"approval": ["pending", req.status]},
+                changes={"approval": ["pending", req.status], "approval_comment": [None, comment]},
             )
             events.emit(
                 APPROVAL_APPROVED
                 if req.status == ApprovalRequest.Status.APPROVED
+                else APPROVAL_RETURNED
+                if req.status == ApprovalRequest.Status.RETURNED
                 else APPROVAL_REJECTED,
                 {**_payload(req), "comment": comment},
                 actor_id=actor.pk,
+            )
+        else:
+            # An intermediate approval: on the record's history too.
+            audit.record(
+                actor=actor,
+                action="update",
+                entity=req.entity,
+                obj=obj,
+                changes={
+                    "approval_step": [None, f"{step.position + 1}: {decision}"],
+                    "approval_comment": [None, comment],
+                },
             )
     return req
 

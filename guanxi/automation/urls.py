@@ -40,4 +40,10 @@ urlpatterns = [
         name="email_template_edit",
     ),
     path("settings/mail-log/", notify_views.mail_log, name="mail_log"),
+    path("approvals/flows/", views.flows_list, name="flows"),
+    path("approvals/flows/new/", views.flow_create, name="flow_create"),
+    path("approvals/flows/<int:pk>/", views.flow_edit, name="flow_edit"),
+    path("approvals/flows/<int:pk>/delete/", views.flow_delete, name="flow_delete"),
+    path("approvals/delegation/", views.delegation, name="delegation"),
+    path("approvals/delegation/<int:pk>/end/", views.delegation_end, name="delegation_end"),
 ]

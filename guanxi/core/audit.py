@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
+from guanxi.core import context
 from guanxi.core.context import client_ip
 from guanxi.core.models import AuditEvent
 
@@ -77,8 +78,9 @@ def record(
     return AuditEvent.objects.create(
         actor=actor if actor is not None and actor.is_authenticated else None,
         actor_label=(
-            actor.get_username() if actor is not None and actor.is_authenticated else "system"
-        ),
+            context.actor_label()
+            or (actor.get_username() if actor is not None and actor.is_authenticated else "system")
+        )[:150],
         action=action,
         entity=entity,
         object_id=str(object_id or ""),

@@ -29,3 +29,22 @@ def client_ip_set(ip: str | None) -> Iterator[None]:
         yield
     finally:
         _client_ip.reset(token)
+
+
+_actor_label: contextvars.ContextVar[str | None] = contextvars.ContextVar(
+    "actor_label", default=None
+)
+
+
+def actor_label() -> str | None:
+    """A label that replaces the acting user's name in audit entries (e.g. "web form «X»")."""
+    return _actor_label.get()
+
+
+@contextmanager
+def actor_label_set(label: str | None) -> Iterator[None]:
+    token = _actor_label.set(label)
+    try:
+        yield
+    finally:
+        _actor_label.reset(token)

@@ -106,6 +106,10 @@ class Lead(OwnedModel):
     # When the current owner got the lead (claim, transfer); None: since it was created.
     owned_since = models.DateTimeField(_("owned since"), null=True, blank=True)
 
+    consent_marketing = models.BooleanField(_("marketing consent"), default=False)
+    consent_source = models.CharField(_("consent source"), max_length=200, blank=True)
+    consent_at = models.DateTimeField(_("consent time"), null=True, blank=True)
+
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("lead")

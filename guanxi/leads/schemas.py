@@ -120,6 +120,10 @@ class LeadOut(Schema):
         None, description="In the public pool: the department whose pool (null: company pool)"
     )
 
+    consent_marketing: bool
+    consent_source: str
+    consent_at: str | None
+
 
 class LeadPage(Schema):
     items: list[LeadOut]

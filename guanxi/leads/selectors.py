@@ -160,6 +160,9 @@ def lead_as_dict(*, actor: User, lead: Lead, mask: set[str] | None = None) -> di
         "assigned_reason": lead.assigned_reason,
         "pool_locked": lead.pool_locked,
         "pool_department_id": lead.pool_department_id if lead.owner_id is None else None,
+        "consent_marketing": lead.consent_marketing,
+        "consent_source": lead.consent_source,
+        "consent_at": iso(lead.consent_at),
     }
     return permissions.apply_mask(actor, "lead", data, mask)
 

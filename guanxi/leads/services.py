@@ -17,7 +17,16 @@ from guanxi.core.errors import Conflict, FieldError, ValidationFailed
 from guanxi.core.models import AuditEvent
 from guanxi.customers import common
 from guanxi.customers import services as customer_services
-from guanxi.customers.common import Choice, DateTime, FieldSpec, Integer, LongText, Tags, Text
+from guanxi.customers.common import (
+    Boolean,
+    Choice,
+    DateTime,
+    FieldSpec,
+    Integer,
+    LongText,
+    Tags,
+    Text,
+)
 from guanxi.customers.models import Account, Contact
 from guanxi.leads import assignment, scoring
 from guanxi.leads.models import Lead, LeadSource
@@ -47,6 +56,9 @@ LEAD_SPEC: dict[str, FieldSpec] = {
     "notes": LongText(),
     "tags": Tags(),
     "assigned_reason": LongText(),
+    "consent_marketing": Boolean(),
+    "consent_source": Text(200),
+    "consent_at": DateTime(),
 }
 LEAD_AUDIT = [
     *LEAD_SPEC,

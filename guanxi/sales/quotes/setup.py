@@ -46,6 +46,15 @@ def _approvers(quote: Any) -> list[Any]:
     return [manager] if manager is not None else []
 
 
+def _facts(quote: Any) -> dict[str, Any]:
+    """What the configurable approval flows test: total, largest line discount, owner."""
+    return {
+        "amount": quote.total,
+        "discount": quote.max_discount,
+        "owner": quote.owner or quote.created_by,
+    }
+
+
 def _load(pk: int) -> Any:
     from guanxi.sales.quotes.models import Quote
 
@@ -79,6 +88,7 @@ def ready() -> None:
             on_rejected=services.on_rejected,
             on_cancelled=services.on_cancelled,
             summary=_summary,
+            facts=_facts,
             url=lambda quote: reverse("quotes:detail", args=[quote.pk]),
         )
     )
