@@ -53,6 +53,7 @@ def deal_with_history(
         change.save(update_fields=["changed_at", "time_in_from_stage"])
         previous = when
     last = steps[-1][1]
+    deal.refresh_from_db()
     Deal.objects.filter(pk=deal.pk).update(
         created_at=steps[0][1],
         won_at=last if deal.status == Deal.Status.WON else None,
