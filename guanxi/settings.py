@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "guanxi.automation",
     "guanxi.search",
     "guanxi.importing",
+    "guanxi.reports",
     "guanxi.web",
     "guanxi.api",
 ]
@@ -290,6 +291,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
     "guanxi.importing.api",
+    "guanxi.reports.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.
