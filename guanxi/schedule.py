@@ -110,3 +110,11 @@ def accounts_reclaim_to_pool() -> int:
     from guanxi.leads.pool import accounts_reclaim_due
 
     return accounts_reclaim_due(timezone.now())
+
+
+@db_periodic_task(crontab(hour="2", minute="41"))
+def reports_refresh_customer_scores() -> int:
+    """Recompute every customer's RFM segment and churn risk, daily at 02:41."""
+    from guanxi.reports.analytics.services import scores_refresh
+
+    return scores_refresh(actor=None)["customers"]

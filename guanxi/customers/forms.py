@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core import custom_fields
 from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.core.models import CustomField
+from guanxi.reports.models import Segment
 from guanxi.customers.models import Account, Contact
 from guanxi.identity.models import User
 
@@ -193,6 +194,14 @@ class AccountFilterForm(forms.Form):
     )
     city = forms.CharField(label=_("City"), required=False)
     tag = forms.CharField(label=_("Tag"), required=False)
+    rfm_segment = forms.ChoiceField(
+        label=_("RFM segment"),
+        required=False,
+        choices=[("", _("Any segment")), *Segment.choices],
+    )
+    at_risk = forms.ChoiceField(
+        label=_("Churn risk"), required=False, choices=[("", _("Any")), ("1", _("At risk"))]
+    )
     owner = forms.CharField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         label=_("Sort"),

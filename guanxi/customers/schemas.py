@@ -101,6 +101,8 @@ class AccountFilter(Schema):
     province: str = ""
     city: str = ""
     tag: str = ""
+    rfm_segment: str = ""
+    at_risk: str = ""
     created_from: str = ""
     created_to: str = ""
     sort: str = "-created_at"

@@ -34,7 +34,7 @@ def _contacts() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner", "account")
 
 
-ACCOUNT_PARAMS = ("tier", "lifecycle_stage", "city", "tag", "owner")
+ACCOUNT_PARAMS = ("tier", "lifecycle_stage", "city", "tag", "owner", "rfm_segment", "at_risk")
 CONTACT_PARAMS = ("tag", "owner", "account")
 
 
@@ -63,7 +63,16 @@ def account_queryset(
     cond = search_q(q, text_fields=["name"], contact_points=False)
     if cond is not None:
         qs = qs.filter(cond)
-    return apply_filters(qs, entity_key="account", filters=dict(filters or {}), actor_id=actor.pk)
+    given = dict(filters or {})
+    segment = given.pop("rfm_segment", None)
+    if segment not in (None, ""):
+        from guanxi.reports.analytics.selectors import segment_value
+
+        qs = qs.filter(score__segment=segment_value(segment))
+    at_risk = given.pop("at_risk", None)
+    if at_risk not in (None, ""):
+        qs = qs.filter(score__at_risk=str(at_risk).lower() in ("1", "true", "yes"))
+    return apply_filters(qs, entity_key="account", filters=given, actor_id=actor.pk)
 
 
 def account_list(
