@@ -20,4 +20,5 @@ urlpatterns = [
     path("search/", include("guanxi.search.urls")),
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.importing.urls")),
+    path("", include("guanxi.reports.analytics_urls")),
 ]

@@ -17,9 +17,9 @@ from django.utils.translation import gettext_lazy as _
 from guanxi.core import custom_fields
 from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.core.models import CustomField
-from guanxi.reports.models import Segment
 from guanxi.customers.models import Account, Contact
 from guanxi.identity.models import User
+from guanxi.reports.models import Segment
 
 CUSTOM_PREFIX = "custom__"
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
