@@ -292,6 +292,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.quotes.api",
     "guanxi.importing.api",
     "guanxi.reports.api",
+    "guanxi.reports.analytics_api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.
