@@ -298,7 +298,7 @@ def builder(request: HttpRequest) -> HttpResponse:
             "saved": saved,
             "opened": opened,
             "roles": Role.objects.order_by("code"),
-            "can_export": bool(result)
+            "can_export": result is not None
             and permissions.can(actor, result["definition"]["entity"], "export"),
         },
     )

@@ -85,7 +85,7 @@ def cohorts(*, actor: User, now: dt.datetime | None = None) -> dict[str, Any]:
         alive = sum(1 for acc in observable if last[acc] - first[acc] >= k)
         survival.append(round(alive / len(observable), 4) if observable else 0.0)
     customers = len(first)
-    lifetime = sum(
+    lifetime: Decimal = sum(
         (
             Decimal(
                 sum(
@@ -97,7 +97,7 @@ def cohorts(*, actor: User, now: dt.datetime | None = None) -> dict[str, Any]:
             / Decimal(sum(1 for start in first.values() if start + k <= current))
         )
         for k in range(horizon + 1)
-    )
+    ) or Decimal(0)
     observed_months = sum(current - start + 1 for start in first.values())
     monthly = revenue / observed_months if observed_months else Decimal(0)
     clv = (monthly * lifetime).quantize(CENT, ROUND_HALF_UP)
@@ -108,7 +108,7 @@ def cohorts(*, actor: User, now: dt.datetime | None = None) -> dict[str, Any]:
         "repeat_customers": repeat,
         "repurchase_rate": round(repeat / customers, 4) if customers else None,
         "survival": survival,
-        "expected_lifetime_months": float(round(lifetime, 2)),
+        "expected_lifetime_months": float(lifetime.quantize(CENT, ROUND_HALF_UP)),
         "revenue": str(revenue.quantize(CENT, ROUND_HALF_UP)),
         "monthly_revenue_per_customer": str(monthly.quantize(CENT, ROUND_HALF_UP)),
         "clv": str(clv),

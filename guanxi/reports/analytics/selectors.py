@@ -67,7 +67,7 @@ def score_as_dict(score: CustomerScore) -> dict[str, Any]:
     return {
         "account_id": score.account_id,
         "account_name": score.account.name,
-        "owner": score.account.owner.label if score.account.owner_id else None,
+        "owner": score.account.owner.label if score.account.owner is not None else None,
         "last_won_at": score.last_won_at.isoformat() if score.last_won_at else None,
         "recency_days": score.recency_days,
         "frequency": score.frequency,

@@ -171,12 +171,12 @@ def parse(raw: Any) -> Definition:
         op = str(item.get("op") or "")
         if op not in MEASURES:
             raise _err(f"{where}.op", _("Choose one of: %(all)s.") % {"all": ", ".join(MEASURES)})
-        fld = None
+        measured: Field | None = None
         if op != "count":
-            fld = _field(entity, item.get("field"), f"{where}.field")
-            if op in ("sum", "avg") and fld.kind not in NUMERIC:
+            measured = _field(entity, item.get("field"), f"{where}.field")
+            if op in ("sum", "avg") and measured.kind not in NUMERIC:
                 raise _err(f"{where}.field", _("Sum and average take a number or an amount."))
-        measures.append(Measure(op, fld))
+        measures.append(Measure(op, measured))
     if len(measures) > 6:
         raise _err("measures", _("At most six measures."))
     try:
