@@ -118,3 +118,27 @@ def reports_refresh_customer_scores() -> int:
     from guanxi.reports.analytics.services import scores_refresh
 
     return scores_refresh(actor=None)["customers"]
+
+
+@db_periodic_task(crontab(hour="1", minute="5"))
+def finance_expire_contracts() -> int:
+    """Mark active contracts past their end date as expired, daily at 01:05."""
+    from guanxi.finance.reminders import contracts_expire
+
+    return contracts_expire(today=timezone.localdate())
+
+
+@db_periodic_task(crontab(hour="8", minute="10"))
+def finance_renewal_tasks() -> int:
+    """Renewal tasks for contracts ending within the configured days, daily at 08:10."""
+    from guanxi.finance.reminders import contracts_create_renewal_tasks
+
+    return contracts_create_renewal_tasks(now=timezone.now())
+
+
+@db_periodic_task(crontab(hour="8", minute="20"))
+def finance_overdue_reminders() -> int:
+    """Remind owners of overdue installments (once per installment and aging bucket)."""
+    from guanxi.finance.reminders import installments_remind_overdue
+
+    return installments_remind_overdue(now=timezone.now())

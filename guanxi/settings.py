@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guanxi.activities",
     "guanxi.sales",
     "guanxi.automation",
+    "guanxi.finance",
     "guanxi.search",
     "guanxi.importing",
     "guanxi.reports",
@@ -293,6 +294,8 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.importing.api",
     "guanxi.reports.api",
     "guanxi.reports.analytics_api",
+    "guanxi.finance.api",
+    "guanxi.sales.forecast_api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.

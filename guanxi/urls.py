@@ -17,8 +17,10 @@ urlpatterns = [
     path("leads/", include("guanxi.leads.urls")),
     path("", include("guanxi.leads.pool_urls")),
     path("", include("guanxi.customers.urls")),
+    path("", include("guanxi.finance.urls")),
     path("search/", include("guanxi.search.urls")),
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.importing.urls")),
     path("", include("guanxi.reports.analytics_urls")),
+    path("sales/", include("guanxi.sales.forecast_urls")),
 ]

@@ -40,6 +40,7 @@ from guanxi.customers.forms import (
     apply_errors,
 )
 from guanxi.customers.models import Account, Contact
+from guanxi.customers.panels import panels_for
 from guanxi.identity import selectors as identity_selectors
 from guanxi.web import lists as web_lists
 from guanxi.web.forms import apply_domain_errors, flash_domain_error
@@ -253,6 +254,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_transfer": permissions.in_scope(actor, "account", account, "transfer"),
             "can_add_contact": permissions.can(actor, "contact", "create"),
             "transfer_form": TransferForm(),
+            "panels": panels_for(actor, account),
             **activity_context(actor, "account", account.pk, request.path),
             **deal_context(actor, account),
         },
