@@ -166,11 +166,14 @@ def _form_context(actor: User, definition: dict[str, Any] | None) -> dict[str, A
 
     entities = []
     for key, ent in ENTITIES.items():
-        if not permissions.can(actor, key, "view"):
+        if not permissions.can(actor, ent.permission_key, "view"):
             continue
         fields = [(name, str(f.label), f.kind) for name, f in ent.fields.items()]
         custom = (
-            [(f"custom.{c.key}", str(c.label_zh or c.key)) for c in custom_fields.definitions(key)]
+            [
+                (f"custom.{c.key}", str(c.label_zh or c.key))
+                for c in custom_fields.definitions(ent.permission_key)
+            ]
             if ent.custom
             else []
         )
@@ -299,7 +302,9 @@ def builder(request: HttpRequest) -> HttpResponse:
             "opened": opened,
             "roles": Role.objects.order_by("code"),
             "can_export": result is not None
-            and permissions.can(actor, result["definition"]["entity"], "export"),
+            and permissions.can(
+                actor, ENTITIES[result["definition"]["entity"]].permission_key, "export"
+            ),
         },
     )
 

@@ -13,8 +13,10 @@ Churn risk (0–100) adds the points of each signal that fires; 50 or more is *a
 - follow-up gap (25): days since the last follow-up > 2 × the usual interval and ≥ 30 days;
 - purchase gap (35): days since the last win > 1.5 × the usual purchase cycle;
 - falling spend (25): won revenue of the last 12 months ≤ 70 % of the 12 months before.
-Complaints are not a signal: Guanxi has no service tickets. Contracts ending without a
-renewal are not a signal until contracts exist in this branch.
+- contract ending (30): an active or expired contract ended up to 30 days ago or ends within
+  60 days, and the account has neither an open deal nor a contract starting on or after
+  that end date (a renewal).
+Complaints are not a signal: Guanxi has no service tickets.
 """
 
 from __future__ import annotations
@@ -42,11 +44,13 @@ CHURN_RISK = events.define(
 THRESHOLD = 50
 CENT = Decimal("0.01")
 HIGH = 3
-POINTS = {"followup_gap": 25, "purchase_gap": 35, "falling_spend": 25}
+POINTS = {"followup_gap": 25, "purchase_gap": 35, "falling_spend": 25, "contract_ending": 30}
+CONTRACT_WINDOW = (30, 60)  # ended up to 30 days ago or ends within 60 days
 SIGNAL_LABELS = {
     "followup_gap": _("Follow-up overdue"),
     "purchase_gap": _("Purchase overdue"),
     "falling_spend": _("Falling spend"),
+    "contract_ending": _("Contract ending, no renewal"),
 }
 
 SEGMENTS: dict[tuple[bool, bool, bool], str] = {
@@ -145,6 +149,11 @@ def reason_text(reason: dict[str, Any]) -> str:
             "days": reason["days"],
             "usual": reason["usual_days"],
         }
+    if kind == "contract_ending":
+        return g("Contract %(number)s ends on %(day)s and no renewal deal is open") % {
+            "number": reason["contract"],
+            "day": reason["ends_on"],
+        }
     if kind == "falling_spend":
         return g("Spend fell %(drop)s%% (last 12 months %(last)s, previous %(prev)s)") % {
             "drop": reason["drop_percent"],
@@ -152,6 +161,45 @@ def reason_text(reason: dict[str, Any]) -> str:
             "prev": reason["previous_12_months"],
         }
     return str(kind)
+
+
+def _contracts_ending(now: dt.datetime) -> dict[int, dict[str, Any]]:
+    """Accounts whose contract ends around ``now`` with no renewal (one SQL query)."""
+    from django.db.models import Exists, OuterRef
+
+    from guanxi.finance.models import Contract
+
+    today = timezone.localdate(now)
+    renewal_contract = (
+        Contract.objects.filter(
+            account_id=OuterRef("account_id"), starts_on__gte=OuterRef("ends_on")
+        )
+        .exclude(pk=OuterRef("pk"))
+        .exclude(status=Contract.Status.TERMINATED)
+    )
+    open_deal = Deal.objects.filter(account_id=OuterRef("account_id"), status=Deal.Status.OPEN)
+    rows = (
+        Contract.objects.filter(
+            status__in=[Contract.Status.ACTIVE, Contract.Status.EXPIRED],
+            ends_on__gte=today - dt.timedelta(days=CONTRACT_WINDOW[0]),
+            ends_on__lte=today + dt.timedelta(days=CONTRACT_WINDOW[1]),
+        )
+        .filter(~Exists(renewal_contract), ~Exists(open_deal))
+        .order_by("account_id", "ends_on")
+        .values_list("account_id", "number", "ends_on")
+    )
+    out: dict[int, dict[str, Any]] = {}
+    for account_id, number, ends_on in rows:
+        out.setdefault(
+            account_id,
+            {
+                "signal": "contract_ending",
+                "points": POINTS["contract_ending"],
+                "contract": number,
+                "ends_on": ends_on.isoformat(),
+            },
+        )
+    return out
 
 
 def refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
@@ -180,6 +228,7 @@ def refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
         .annotate(first=Min("occurred_at"), last=Max("occurred_at"), n=Count("id"))
         .order_by()
     }
+    ending = _contracts_ending(now)
     was_at_risk = set(
         CustomerScore.objects.filter(at_risk=True).values_list("account_id", flat=True)
     )
@@ -203,6 +252,8 @@ def refresh(*, now: dt.datetime | None = None) -> dict[str, int]:
             first_followup=f.get("first"),
             last_followup=f.get("last"),
         )
+        if row["account_id"] in ending:
+            reasons.append(ending[row["account_id"]])
         churn = min(100, sum(r["points"] for r in reasons))
         score = CustomerScore(
             account_id=row["account_id"],

@@ -243,7 +243,7 @@ def _condition(fld: Field, f: Filter, where: str, actor: User) -> Q:
 
 def queryset(actor: User, d: Definition, extra: list[Filter] | None = None) -> QuerySet[Any]:
     """The records of the definition's entity ``actor`` may see, filtered."""
-    key = d.entity.key
+    key = d.entity.permission_key
     permissions.require(actor, key, "view")
     qs = permissions.scoped_queryset(actor, key, base=d.entity.model()._default_manager.all())
     custom: dict[str, Any] = {}
@@ -331,8 +331,8 @@ def _labels(
         out.update({v: str(names.get(v, v)) for v in known})
     else:
         out.update({v: str(v) for v in known})
-    if fld.mask and fld.mask in permissions.masked_fields(actor, d.entity.key):
-        kind = permissions.entity(d.entity.key).maskable.get(fld.mask, "other")
+    if fld.mask and fld.mask in permissions.masked_fields(actor, d.entity.permission_key):
+        kind = permissions.entity(d.entity.permission_key).maskable.get(fld.mask, "other")
         out = {
             k: (permissions.mask_value(kind, v) if k not in (None, "") else v)
             for k, v in out.items()
@@ -349,9 +349,9 @@ def _measure_value(actor: User, d: Definition, m: Measure, value: Any) -> Any:
     if (
         m.field is not None
         and m.field.mask
-        and m.field.mask in permissions.masked_fields(actor, d.entity.key)
+        and m.field.mask in permissions.masked_fields(actor, d.entity.permission_key)
     ):
-        kind = permissions.entity(d.entity.key).maskable.get(m.field.mask, "other")
+        kind = permissions.entity(d.entity.permission_key).maskable.get(m.field.mask, "other")
         return permissions.mask_value(kind, number)
     return number
 

@@ -25,13 +25,18 @@ class Field:
 
 @dataclass(frozen=True)
 class BuilderEntity:
-    key: str  # permission entity key
+    key: str  # the name in definitions
     label: str | Promise
     model: Callable[[], type[models.Model]]
     fields: dict[str, Field] = field(default_factory=dict)
     detail_url: str = ""  # url name of a record's page (pk)
     title_path: str = "name"
     custom: bool = True
+    perm: str = ""  # permission entity key when it differs from ``key``
+
+    @property
+    def permission_key(self) -> str:
+        return self.perm or self.key
 
 
 def _fields(*items: Field) -> dict[str, Field]:
@@ -206,6 +211,75 @@ ENTITIES: dict[str, BuilderEntity] = {
         custom=False,
     ),
 }
+
+CONTRACT_OWNER = Field("owner", "contract__owner_id", _("Owner"), "user")
+CONTRACT_DEPARTMENT = Field(
+    "department", "contract__owner__department_id", _("Department"), "department"
+)
+
+
+def _contract() -> type[models.Model]:
+    from guanxi.finance.models import Contract
+
+    return Contract
+
+
+def _receipt() -> type[models.Model]:
+    from guanxi.finance.models import Receipt
+
+    return Receipt
+
+
+ENTITIES["contract"] = BuilderEntity(
+    "contract",
+    _("Contracts"),
+    _contract,
+    _fields(
+        Field(
+            "status",
+            "status",
+            _("Status"),
+            "choice",
+            choices=_choices("finance.Contract", "status"),
+        ),
+        Field("account", "account_id", _("Account"), "ref", label_path="account__name"),
+        Field("amount", "amount", _("Amount"), "money", mask="amount"),
+        Field("signed_on", "signed_on", _("Signed on"), "date"),
+        Field("starts_on", "starts_on", _("Start date"), "date"),
+        Field("ends_on", "ends_on", _("End date"), "date"),
+        OWNER,
+        DEPARTMENT,
+        CREATED,
+    ),
+    detail_url="finance:contract_detail",
+    title_path="title",
+)
+ENTITIES["receipt"] = BuilderEntity(
+    "receipt",
+    _("Payments received"),
+    _receipt,
+    _fields(
+        Field("contract", "contract_id", _("Contract"), "ref", label_path="contract__number"),
+        Field(
+            "account",
+            "contract__account_id",
+            _("Account"),
+            "ref",
+            label_path="contract__account__name",
+        ),
+        Field(
+            "method", "method", _("Method"), "choice", choices=_choices("finance.Receipt", "method")
+        ),
+        Field("amount", "amount", _("Amount"), "money"),
+        Field("received_on", "received_on", _("Date received"), "date"),
+        CONTRACT_OWNER,
+        CONTRACT_DEPARTMENT,
+        CREATED,
+    ),
+    title_path="reference",
+    custom=False,
+    perm="payment",
+)
 
 BUCKETS = ("day", "week", "month", "quarter", "year")
 MEASURES = ("count", "sum", "avg", "distinct")

@@ -12,6 +12,7 @@ from guanxi.core.errors import FieldError, NotPermitted, ValidationFailed
 from guanxi.core.models import AuditEvent
 from guanxi.identity.models import Role, User
 from guanxi.reports.builder import engine
+from guanxi.reports.builder.fields import ENTITIES
 from guanxi.reports.models import SavedReport
 
 SAVED = events.define("saved_report.created", "A report-builder definition was saved")
@@ -40,7 +41,7 @@ def _clean(data: dict[str, Any]) -> tuple[str, dict[str, Any], list[Role] | None
 
 def saved_report_create(*, actor: User, data: dict[str, Any]) -> SavedReport:
     name, definition, roles = _clean(data)
-    permissions.require(actor, definition["entity"], "view")
+    permissions.require(actor, ENTITIES[definition["entity"]].permission_key, "view")
     with transaction.atomic():
         report = SavedReport.objects.create(name=name, definition=definition, owner=actor)
         if roles:
@@ -116,7 +117,7 @@ def report_export(
     if fmt not in ("csv", "xlsx"):
         raise ValidationFailed([FieldError("format", _("Choose csv or xlsx."))])
     d = engine.parse(definition)
-    permissions.require(actor, d.entity.key, "export")
+    permissions.require(actor, d.entity.permission_key, "export")
     result = engine.run(actor=actor, definition=d.as_json())
     headers = [*result["dimension_labels"], *result["measure_labels"]]
 
@@ -137,13 +138,13 @@ def report_export(
     audit.record(
         actor=actor,
         action=AuditEvent.Action.EXPORT,
-        entity=d.entity.key,
+        entity=d.entity.permission_key,
         object_repr=name or f"report.{fmt}",
         changes={
             "format": fmt,
             "rows": count,
             "definition": d.as_json(),
-            "masked": sorted(permissions.masked_fields(actor, d.entity.key)),
+            "masked": sorted(permissions.masked_fields(actor, d.entity.permission_key)),
         },
     )
     return count

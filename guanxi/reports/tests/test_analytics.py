@@ -202,3 +202,27 @@ def test_cohort_retention_survival_and_clv_by_hand() -> None:
     assert data["clv"] == "137.50"
     assert data["sales_cycle_days"] == 25.0
     assert cohorts.cohorts(actor=factories.user("sales"), now=now)["customers"] == 0
+
+
+def test_contract_ending_without_renewal_is_a_signal() -> None:
+    from guanxi.finance.tests import factories as finance_factories
+
+    sales = factories.user("sales")
+    acc = rfm_fixture(sales)
+    finance_factories.settings()
+    finance_factories.contract(
+        sales, account=acc["a5"], ends_on=dt.date(2026, 7, 20), number="HT-A5"
+    )
+    finance_factories.contract(sales, account=acc["a3"], ends_on=dt.date(2026, 7, 10))
+    crm_factories.deal(sales, account_id=acc["a3"].pk)  # open: the renewal is in the works
+    finance_factories.contract(sales, account=acc["a1"], ends_on=dt.date(2026, 12, 31))
+    services.scores_refresh(actor=None, now=NOW)
+    a5 = CustomerScore.objects.get(account=acc["a5"])
+    number = a5.churn_reasons[0]["contract"]
+    assert a5.churn_reasons == [
+        {"signal": "contract_ending", "points": 30, "contract": number, "ends_on": "2026-07-20"}
+    ]
+    assert a5.churn_score == 30
+    assert CustomerScore.objects.get(account=acc["a3"]).churn_reasons == []
+    assert CustomerScore.objects.get(account=acc["a1"]).churn_reasons == []
+    assert "2026-07-20" in selectors.score_as_dict(a5)["reasons"][0]["text"]

@@ -186,3 +186,32 @@ def test_export_csv_neutralises_formulas() -> None:
     )
     rows = list(csv.reader(io.StringIO(out.getvalue().decode("utf-8-sig"))))
     assert rows[1] == ["'=HYPERLINK(1)", "1"]
+
+
+def test_receipts_by_month_for_finance() -> None:
+    from guanxi.finance.tests import factories as finance_factories
+
+    admin = factories.admin()
+    finance_factories.settings()
+    c = finance_factories.contract(admin, plan=[("2026-02-01", "30000.00")])
+    finance_factories.receipt(admin, c, "1000.00", received_on=dt.date(2026, 2, 1))
+    finance_factories.receipt(admin, c, "500.00", received_on=dt.date(2026, 2, 20))
+    finance_factories.receipt(admin, c, "250.00", received_on=dt.date(2026, 3, 1))
+    result = engine.run(
+        actor=admin,
+        definition={
+            "entity": "receipt",
+            "dimensions": [{"field": "received_on", "bucket": "month"}],
+            "measures": [{"op": "sum", "field": "amount"}],
+        },
+    )
+    assert [(r["dimensions"][0]["label"], r["values"][0]) for r in result["rows"]] == [
+        ("2026-02", Decimal("1500.00")),
+        ("2026-03", Decimal("250.00")),
+    ]
+    contracts = engine.run(
+        actor=admin, definition={"entity": "contract", "dimensions": [{"field": "status"}]}
+    )
+    assert [r["values"][0] for r in contracts["rows"]] == [1]
+    with pytest.raises(NotPermitted):
+        engine.run(actor=factories.user("service"), definition={"entity": "receipt"})
