@@ -196,7 +196,7 @@ def _contracts_ending(now: dt.datetime) -> dict[int, dict[str, Any]]:
                 "signal": "contract_ending",
                 "points": POINTS["contract_ending"],
                 "contract": number,
-                "ends_on": ends_on.isoformat(),
+                "ends_on": ends_on.isoformat() if ends_on else "",
             },
         )
     return out
