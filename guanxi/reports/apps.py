@@ -13,3 +13,5 @@ class ReportsConfig(AppConfig):
         from guanxi.web.navigation import NavItem, register
 
         register(NavItem("reports:index", _("Reports"), entity="deal", order=80))
+        register(NavItem("analytics:rfm", _("Customer analytics"), entity="account", order=81))
+        register(NavItem("analytics:builder", _("Report builder"), entity="deal", order=82))
