@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
 from guanxi.core import permissions
@@ -27,7 +28,15 @@ CONTACT_SORTABLE = {"created_at", "updated_at", "name", "last_contacted_at", "bi
 
 
 def _accounts() -> QuerySet[Account]:
-    return Account.objects.select_related("owner", "parent")
+    return Account.objects.select_related("owner", "parent", "score")
+
+
+def _score_of(account: Account) -> Any:
+    """The account's stored RFM / churn score, or None (not a customer yet)."""
+    try:
+        return account.score
+    except ObjectDoesNotExist:
+        return None
 
 
 def _contacts() -> QuerySet[Contact]:
@@ -133,6 +142,9 @@ def account_as_dict(
         "pool_locked": account.pool_locked,
         "pool_department_id": account.pool_department_id if account.owner_id is None else None,
     }
+    score = _score_of(account)
+    data["rfm_segment"] = score.segment if score is not None else ""
+    data["churn_score"] = score.churn_score if score is not None else None
     return permissions.apply_mask(actor, "account", data, mask)
 
 

@@ -71,7 +71,14 @@ def test_rfm_churn_cohorts_api_in_scope() -> None:
     assert api.get("reports/cohorts").json()["customers"] == 5
     peer_view = ApiClient().login(peer).get("reports/rfm").json()
     assert peer_view["total"] == 1
-    assert api.get("accounts", rfm_segment="general_keep").json()["items"][0]["id"] == acc["a4"].pk
+    listed = api.get("accounts", rfm_segment="general_keep").json()["items"]
+    assert [(a["id"], a["rfm_segment"], a["churn_score"]) for a in listed] == [
+        (acc["a4"].pk, "general_keep", 60)
+    ]
+    detail = Client()
+    detail.force_login(sales)
+    page = detail.get(f"/accounts/{acc['a4'].pk}/").content.decode()
+    assert "R1 F4 M1" in page
 
 
 def test_pages_render() -> None:
