@@ -394,6 +394,7 @@ def run(*, actor: User, definition: Any) -> dict[str, Any]:
         else:
             labels.append(_labels(actor, d, dim, {r[f"d{i}"] for r in grouped}, qs))
     rows = []
+    base = reverse("analytics:builder_records")
     for r in grouped:
         cells = []
         drill: list[dict[str, Any]] = []
@@ -434,7 +435,7 @@ def run(*, actor: User, definition: Any) -> dict[str, Any]:
                 "values": [
                     _measure_value(actor, d, m, r[f"m{j}"]) for j, m in enumerate(d.measures)
                 ],
-                "drill": drill_url(d, drill),
+                "drill": drill_url(d, drill, base),
             }
         )
     return {
@@ -451,14 +452,14 @@ def run(*, actor: User, definition: Any) -> dict[str, Any]:
     }
 
 
-def drill_url(d: Definition, extra: list[dict[str, Any]]) -> str:
+def drill_url(d: Definition, extra: list[dict[str, Any]], base: str = "") -> str:
     definition = d.as_json()
     definition["filters"] = [*definition["filters"], *extra]
     definition.pop("dimensions")
     definition.pop("measures")
     definition.pop("limit")
     return (
-        reverse("analytics:builder_records")
+        (base or reverse("analytics:builder_records"))
         + "?"
         + urlencode({"definition": json.dumps(definition, ensure_ascii=False, default=str)})
     )
