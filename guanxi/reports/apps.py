@@ -9,7 +9,7 @@ class ReportsConfig(AppConfig):
 
     def ready(self) -> None:
         from guanxi.reports import entities  # noqa: F401
-        from guanxi.reports.analytics import scores  # noqa: F401  (defines account.churn_risk)
+        from guanxi.reports.analytics import demo, scores  # noqa: F401  (event, demo step)
         from guanxi.web.navigation import NavItem, register
 
         register(NavItem("reports:index", _("Reports"), entity="deal", order=80))
