@@ -128,6 +128,14 @@ def accounts_reclaim_to_pool() -> int:
     return accounts_reclaim_due(timezone.now())
 
 
+@db_periodic_task(crontab(hour="2", minute="41"))
+def reports_refresh_customer_scores() -> int:
+    """Recompute every customer's RFM segment and churn risk, daily at 02:41."""
+    from guanxi.reports.analytics.services import scores_refresh
+
+    return scores_refresh(actor=None)["customers"]
+
+
 @db_periodic_task(crontab(hour="1", minute="5"))
 def finance_expire_contracts() -> int:
     """Mark active contracts past their end date as expired, daily at 01:05."""

@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "guanxi.marketing",
     "guanxi.search",
     "guanxi.importing",
+    "guanxi.reports",
     "guanxi.web",
     "guanxi.api",
 ]
@@ -297,6 +298,8 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
     "guanxi.importing.api",
+    "guanxi.reports.api",
+    "guanxi.reports.analytics_api",
     "guanxi.finance.api",
     "guanxi.sales.forecast_api",
     "guanxi.marketing.api",

@@ -22,5 +22,6 @@ urlpatterns = [
     path("search/", include("guanxi.search.urls")),
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.importing.urls")),
+    path("", include("guanxi.reports.analytics_urls")),
     path("sales/", include("guanxi.sales.forecast_urls")),
 ]

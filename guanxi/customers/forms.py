@@ -19,6 +19,7 @@ from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.core.models import CustomField
 from guanxi.customers.models import Account, Contact
 from guanxi.identity.models import User
+from guanxi.reports.models import Segment
 
 CUSTOM_PREFIX = "custom__"
 DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
@@ -193,6 +194,14 @@ class AccountFilterForm(forms.Form):
     )
     city = forms.CharField(label=_("City"), required=False)
     tag = forms.CharField(label=_("Tag"), required=False)
+    rfm_segment = forms.ChoiceField(
+        label=_("RFM segment"),
+        required=False,
+        choices=[("", _("Any segment")), *Segment.choices],
+    )
+    at_risk = forms.ChoiceField(
+        label=_("Churn risk"), required=False, choices=[("", _("Any")), ("1", _("At risk"))]
+    )
     owner = forms.CharField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         label=_("Sort"),

@@ -82,6 +82,8 @@ class AccountOut(Schema):
     pool_department_id: int | None = Field(
         None, description="In the public pool: the department whose pool (null: company pool)"
     )
+    rfm_segment: str = Field("", description="RFM segment (empty: no won deal yet)")
+    churn_score: int | None = Field(None, description="Churn risk 0–100 (null: not scored)")
 
 
 class AccountPage(Schema):
@@ -101,6 +103,8 @@ class AccountFilter(Schema):
     province: str = ""
     city: str = ""
     tag: str = ""
+    rfm_segment: str = ""
+    at_risk: str = ""
     created_from: str = ""
     created_to: str = ""
     sort: str = "-created_at"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import QuerySet
 
 from guanxi.core import permissions
@@ -27,14 +28,22 @@ CONTACT_SORTABLE = {"created_at", "updated_at", "name", "last_contacted_at", "bi
 
 
 def _accounts() -> QuerySet[Account]:
-    return Account.objects.select_related("owner", "parent")
+    return Account.objects.select_related("owner", "parent", "score")
+
+
+def _score_of(account: Account) -> Any:
+    """The account's stored RFM / churn score, or None (not a customer yet)."""
+    try:
+        return account.score
+    except ObjectDoesNotExist:
+        return None
 
 
 def _contacts() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner", "account")
 
 
-ACCOUNT_PARAMS = ("tier", "lifecycle_stage", "city", "tag", "owner")
+ACCOUNT_PARAMS = ("tier", "lifecycle_stage", "city", "tag", "owner", "rfm_segment", "at_risk")
 CONTACT_PARAMS = ("tag", "owner", "account")
 
 
@@ -63,7 +72,16 @@ def account_queryset(
     cond = search_q(q, text_fields=["name"], contact_points=False)
     if cond is not None:
         qs = qs.filter(cond)
-    return apply_filters(qs, entity_key="account", filters=dict(filters or {}), actor_id=actor.pk)
+    given = dict(filters or {})
+    segment = given.pop("rfm_segment", None)
+    if segment not in (None, ""):
+        from guanxi.reports.analytics.selectors import segment_value
+
+        qs = qs.filter(score__segment=segment_value(segment))
+    at_risk = given.pop("at_risk", None)
+    if at_risk not in (None, ""):
+        qs = qs.filter(score__at_risk=str(at_risk).lower() in ("1", "true", "yes"))
+    return apply_filters(qs, entity_key="account", filters=given, actor_id=actor.pk)
 
 
 def account_list(
@@ -124,6 +142,9 @@ def account_as_dict(
         "pool_locked": account.pool_locked,
         "pool_department_id": account.pool_department_id if account.owner_id is None else None,
     }
+    score = _score_of(account)
+    data["rfm_segment"] = score.segment if score is not None else ""
+    data["churn_score"] = score.churn_score if score is not None else None
     return permissions.apply_mask(actor, "account", data, mask)
 
 

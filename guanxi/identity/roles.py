@@ -42,6 +42,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 for e in CUSTOMER_ENTITIES
             },
             "product": {"actions": ALL_ACTIONS, "scope": "all"},
+            "campaign_cost": {"actions": ["view", "create", "edit", "delete"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "subtree"},
             # Managers set the sales targets of their department tree (业绩目标).
             "target": {"actions": ["view", "create", "edit", "delete"], "scope": "subtree"},
@@ -101,6 +102,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
                 for e in CUSTOMER_ENTITIES
             },
             "product": {"actions": ["view"], "scope": "all"},
+            "campaign_cost": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "all", "masked_fields": ["mobile", "email"]},
             "target": {"actions": ["view"], "scope": "all"},
         },

@@ -1,0 +1,1 @@
+"""Customer analytics: RFM segments, churn risk, cohorts, CLV and sales-cycle length."""

@@ -1,0 +1,1 @@
+"""The report builder: entity, filters, one or two dimensions, measures; saved and shared."""
