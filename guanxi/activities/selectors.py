@@ -431,7 +431,8 @@ def timeline(
         streams.append(
             _audit_items(
                 AuditEvent.objects.filter(
-                    entity=target_entity, object_id__in=[str(obj.pk), *_merged_ids(target_entity, obj)]
+                    entity=target_entity,
+                    object_id__in=[str(obj.pk), *_merged_ids(target_entity, obj)],
                 )
                 .filter(audit_q)
                 .order_by("-created_at", "-id")[:need],

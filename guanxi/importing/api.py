@@ -150,9 +150,7 @@ def contacts_merge(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
     return _merge(request, "contact", payload)
 
 
-@router.get(
-    "/duplicates", response=DuplicatePage, summary="Duplicate groups of your latest scan"
-)
+@router.get("/duplicates", response=DuplicatePage, summary="Duplicate groups of your latest scan")
 def duplicates_list(
     request: HttpRequest, entity: str = "", kind: str = "", page: int = 1, page_size: int = 50
 ) -> dict[str, Any]:
@@ -170,4 +168,4 @@ def duplicates_list(
 def duplicates_scan(request: HttpRequest) -> Status[dict[str, Any]]:
     scan = duplicates.scan_start(actor=actor(request))
     scan.refresh_from_db()
-    return Status(202, duplicates.scan_as_dict(scan))
+    return Status(202, duplicates.scan_as_dict(scan) or {})

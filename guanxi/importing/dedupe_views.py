@@ -88,7 +88,10 @@ def merge_screen(request: HttpRequest, entity: str) -> HttpResponse:
     primary_id = request.POST.get("primary_id") or (ids[0] if ids else "")
     try:
         plan = merge.load(
-            actor=actor, entity_key=entity, primary_id=primary_id, other_ids=[i for i in ids if i != primary_id]
+            actor=actor,
+            entity_key=entity,
+            primary_id=primary_id,
+            other_ids=[i for i in ids if i != primary_id],
         )
     except OutOfScope as exc:
         raise Http404 from exc
@@ -125,7 +128,11 @@ def merge_screen(request: HttpRequest, entity: str) -> HttpResponse:
             "name": name,
             "label": model._meta.get_field(name).verbose_name,
             "cells": [
-                {"id": r.pk, "value": _display(actor, entity, r, name), "checked": choice[name] == r.pk}
+                {
+                    "id": r.pk,
+                    "value": _display(actor, entity, r, name),
+                    "checked": choice[name] == r.pk,
+                }
                 for r in records
             ],
         }

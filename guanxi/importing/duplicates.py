@@ -95,7 +95,9 @@ def find_groups(actor: User) -> list[tuple[str, str, str, list[tuple[str, int]]]
 
     people = [(k, qs) for k, qs in (("lead", leads), ("contact", contacts)) if qs is not None]
     phone_parts = [
-        _rows(qs, key, F(column), empty) for key, qs in people for column in ("mobile_e164", "phone_e164")
+        _rows(qs, key, F(column), empty)
+        for key, qs in people
+        for column in ("mobile_e164", "phone_e164")
     ]
     add(DuplicateGroup.Kind.HARD, DuplicateGroup.Match.PHONE, phone_parts)
     add(
@@ -121,18 +123,25 @@ def find_groups(actor: User) -> list[tuple[str, str, str, list[tuple[str, int]]]
     by_name: list[QuerySet[Any]] = []
     by_pinyin: list[QuerySet[Any]] = []
     for key, qs in people:
-        extra = {"company": ""} if key == "lead" else {"account__isnull": True}
+        extra: dict[str, Any] = {"company": ""} if key == "lead" else {"account__isnull": True}
         by_name.append(_rows(qs, key, F("name"), company(key), **extra))
         by_pinyin.append(_rows(qs, key, F("name_pinyin"), company(key), **extra))
     name_groups = [g for g in _groups(by_name) if g[1]]
     seen = {tuple(members) for _k1, _k2, members in name_groups}
     for k1, k2, members in name_groups:
-        found.append((DuplicateGroup.Kind.LIKELY, DuplicateGroup.Match.NAME, f"{k1}{_SEP}{k2}", members))
+        found.append(
+            (DuplicateGroup.Kind.LIKELY, DuplicateGroup.Match.NAME, f"{k1}{_SEP}{k2}", members)
+        )
     for k1, k2, members in _groups(by_pinyin):
         # The same records as a same-name group say nothing new.
         if k2 and tuple(members) not in seen:
             found.append(
-                (DuplicateGroup.Kind.LIKELY, DuplicateGroup.Match.PINYIN, f"{k1}{_SEP}{k2}", members)
+                (
+                    DuplicateGroup.Kind.LIKELY,
+                    DuplicateGroup.Match.PINYIN,
+                    f"{k1}{_SEP}{k2}",
+                    members,
+                )
             )
     return found
 
@@ -156,7 +165,10 @@ def scan_run(scan_id: int) -> DuplicateScan:
         found = find_groups(scan.user)
         with transaction.atomic():
             groups = DuplicateGroup.objects.bulk_create(
-                [DuplicateGroup(scan=scan, kind=k, match=m, key=key[:700]) for k, m, key, _ in found]
+                [
+                    DuplicateGroup(scan=scan, kind=k, match=m, key=key[:700])
+                    for k, m, key, _ in found
+                ]
             )
             DuplicateMember.objects.bulk_create(
                 [

@@ -73,7 +73,7 @@ def foreign_keys(model: type[models.Model]) -> list[tuple[type[models.Model], st
         if not rel.auto_created or rel.concrete or rel.many_to_many:
             continue
         related = rel.related_model
-        assert related is not None
+        assert isinstance(related, type) and issubclass(related, models.Model)
         out.append((related, rel.field.name))  # type: ignore[union-attr]
     return sorted(out, key=lambda r: (r[0]._meta.label, r[1]))
 
@@ -124,12 +124,16 @@ def load(*, actor: User, entity_key: str, primary_id: Any, other_ids: list[Any])
     A record outside the scope is a 404 (OutOfScope); a missing grant is NotPermitted.
     """
     if entity_key not in MERGEABLE:
-        raise ValidationFailed([FieldError("entity", _("Only leads, contacts and accounts can be merged."))])
+        raise ValidationFailed(
+            [FieldError("entity", _("Only leads, contacts and accounts can be merged."))]
+        )
     permissions.require(actor, entity_key, "edit")
     permissions.require(actor, entity_key, "delete")
     ids = [i for i in other_ids if str(i) != str(primary_id)]
     if not ids:
-        raise ValidationFailed([FieldError("other_ids", _("Choose at least one other record to merge."))])
+        raise ValidationFailed(
+            [FieldError("other_ids", _("Choose at least one other record to merge."))]
+        )
     if len(set(map(str, ids))) != len(ids):
         raise ValidationFailed([FieldError("other_ids", _("A record is listed twice."))])
     primary = permissions.get_for_user(actor, entity_key, primary_id, "edit")
@@ -173,7 +177,14 @@ def _relink_fk(model: type[models.Model], name: str, primary: Any, loser_ids: li
     return moved
 
 
-def merge(*, actor: User, entity_key: str, primary_id: Any, other_ids: list[Any], fields: dict[str, Any] | None = None) -> Any:
+def merge(
+    *,
+    actor: User,
+    entity_key: str,
+    primary_id: Any,
+    other_ids: list[Any],
+    fields: dict[str, Any] | None = None,
+) -> Any:
     """Merge ``other_ids`` into ``primary_id``; ``fields`` maps a field to the id of the
     record whose value survives. Returns the survivor."""
     plan = load(actor=actor, entity_key=entity_key, primary_id=primary_id, other_ids=other_ids)
@@ -183,14 +194,18 @@ def merge(*, actor: User, entity_key: str, primary_id: Any, other_ids: list[Any]
     errors: list[FieldError] = []
     for name, pk in (fields or {}).items():
         if name not in choice:
-            errors.append(FieldError(f"fields.{name}", _("This field cannot be chosen in a merge.")))
+            errors.append(
+                FieldError(f"fields.{name}", _("This field cannot be chosen in a merge."))
+            )
             continue
         try:
             chosen = int(pk)
         except (TypeError, ValueError):
             chosen = -1
         if chosen not in by_id:
-            errors.append(FieldError(f"fields.{name}", _("Pick the value of one of the merged records.")))
+            errors.append(
+                FieldError(f"fields.{name}", _("Pick the value of one of the merged records."))
+            )
             continue
         choice[name] = chosen
     if errors:

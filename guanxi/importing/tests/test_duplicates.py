@@ -45,7 +45,9 @@ def test_finder_groups_phone_email_accounts_and_likely(
         admin, name="李娜", mobile="13900139000", phone="13800138000", allow_duplicate=True
     )
     d = crm_factories.lead(admin, name="王芳", email="Wang@Example.com", mobile="")
-    e = crm_factories.contact(admin, name="王芳2", email="wang@example.com", mobile="", allow_duplicate=True)
+    e = crm_factories.contact(
+        admin, name="王芳2", email="wang@example.com", mobile="", allow_duplicate=True
+    )
     x = crm_factories.account(admin, name="星辰科技")
     y = crm_factories.account(admin, name=" 星辰科技 ")
     # Credit codes are unique in the database: never a group.
@@ -60,7 +62,11 @@ def test_finder_groups_phone_email_accounts_and_likely(
     scan.refresh_from_db()
     assert scan.status == DuplicateScan.Status.DONE
     groups = _groups(scan)
-    assert groups[("phone", "+8613800138000")] == {("lead", a.pk), ("lead", b.pk), ("contact", c.pk)}
+    assert groups[("phone", "+8613800138000")] == {
+        ("lead", a.pk),
+        ("lead", b.pk),
+        ("contact", c.pk),
+    }
     assert groups[("email", "wang@example.com")] == {("lead", d.pk), ("contact", e.pk)}
     assert groups[("account_name", "星辰科技")] == {("account", x.pk), ("account", y.pk)}
     assert groups[("name", "刘洋 / 远山")] == {("lead", n1.pk), ("lead", n2.pk)}
@@ -124,8 +130,17 @@ def test_merge_leads_relinks_children_picks_values_and_keeps_histories() -> None
     )
     deal = crm_factories.deal(admin)
     Deal.objects.filter(pk=deal.pk).update(lead=gone)
-    event = PoolEvent.objects.create(lead=gone, kind=PoolEvent.Kind.CLAIM, user=admin, at=timezone.now())
+    event = PoolEvent.objects.create(
+        lead=gone, kind=PoolEvent.Kind.CLAIM, user=admin, at=timezone.now()
+    )
 
+    from guanxi.activities import selectors as activity_selectors
+
+    def count(pk: int) -> int:
+        page = activity_selectors.timeline(actor=admin, target_entity="lead", target_id=pk)
+        return int(page.count)
+
+    before_keep, before_gone = count(keep.pk), count(gone.pk)
     api = ApiClient().login(admin)
     r = api.post(
         "leads/merge",
@@ -148,12 +163,12 @@ def test_merge_leads_relinks_children_picks_values_and_keeps_histories() -> None
     assert survivor.changes["merged_ids"] == [gone.pk]
     assert survivor.changes["fields"]["mobile"] == [gone.pk, gone.pk]
     # The merged lead's history shows on the survivor's timeline.
-    from guanxi.activities import selectors as activity_selectors
-
     items = activity_selectors.timeline(actor=admin, target_entity="lead", target_id=keep.pk)
     texts = " ".join(str(vars(i)) for i in items.items)
     assert "来电" in texts
-    assert str(gone.pk) in [i for i in merge.merged_ids("lead", keep.pk)]
+    assert merge.merged_ids("lead", keep.pk) == [str(gone.pk)]
+    # Both histories: everything either lead showed before, plus the merge itself.
+    assert items.count >= before_keep + before_gone + 1
 
 
 # Every foreign key into a mergeable model, with the test below building a row for it.
@@ -206,11 +221,15 @@ def test_merge_accounts_and_contacts_relinks_every_child_kind() -> None:
     )
     lead = crm_factories.lead(admin)
     Lead.objects.filter(pk=lead.pk).update(converted_account=gone, converted_contact=c_gone)
-    pool = PoolEvent.objects.create(account=gone, kind=PoolEvent.Kind.CLAIM, user=admin, at=timezone.now())
+    pool = PoolEvent.objects.create(
+        account=gone, kind=PoolEvent.Kind.CLAIM, user=admin, at=timezone.now()
+    )
     note = _activity(admin, "account", gone.pk)
 
     merge.merge(actor=admin, entity_key="contact", primary_id=c_keep.pk, other_ids=[c_gone.pk])
-    assert set(DealContact.objects.filter(deal=both).values_list("contact", flat=True)) == {c_keep.pk}
+    assert set(DealContact.objects.filter(deal=both).values_list("contact", flat=True)) == {
+        c_keep.pk
+    }
     assert DealContact.objects.get(deal=deal).contact_id == c_keep.pk
     assert Quote.objects.get(pk=quote.pk).contact_id == c_keep.pk
     assert Lead.objects.get(pk=lead.pk).converted_contact_id == c_keep.pk
