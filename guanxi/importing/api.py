@@ -10,6 +10,7 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from guanxi.api.auth import actor
+from guanxi.core import required_fields
 from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.identity.models import User
 from guanxi.importing import duplicates, merge, selectors, services
@@ -22,6 +23,8 @@ from guanxi.importing.schemas import (
     ImportReportOut,
     MergeIn,
     MergeOut,
+    RequiredFieldsIn,
+    RequiredFieldsOut,
     UndoOut,
 )
 
@@ -169,3 +172,33 @@ def duplicates_scan(request: HttpRequest) -> Status[dict[str, Any]]:
     scan = duplicates.scan_start(actor=actor(request))
     scan.refresh_from_db()
     return Status(202, duplicates.scan_as_dict(scan) or {})
+
+
+def _required_out(entity_key: str) -> dict[str, Any]:
+    return {
+        "entity": entity_key,
+        "fields": required_fields.required(entity_key),
+        "choices": [name for name, _label in required_fields.choices(entity_key)],
+    }
+
+
+@router.get(
+    "/required-fields",
+    response=list[RequiredFieldsOut],
+    summary="Required-field rules of leads, contacts and accounts",
+)
+def required_fields_list(request: HttpRequest) -> list[dict[str, Any]]:
+    actor(request)
+    return [_required_out(e) for e in required_fields.ENTITIES]
+
+
+@router.put(
+    "/required-fields/{entity}",
+    response=RequiredFieldsOut,
+    summary="Set the required fields of an entity (admins)",
+)
+def required_fields_set(
+    request: HttpRequest, entity: str, payload: RequiredFieldsIn
+) -> dict[str, Any]:
+    required_fields.rule_set(actor=actor(request), entity_key=entity, fields=payload.fields)
+    return _required_out(entity)

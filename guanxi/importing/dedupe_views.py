@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanxi.core import permissions
+from guanxi.core import permissions, required_fields
 from guanxi.core.errors import DomainError, NotPermitted, OutOfScope, ValidationFailed
 from guanxi.importing import duplicates, merge
 from guanxi.importing.models import DuplicateGroup
@@ -150,3 +150,34 @@ def merge_screen(request: HttpRequest, entity: str) -> HttpResponse:
             "ids": ",".join(str(r.pk) for r in records),
         },
     )
+
+
+@login_required
+def required_fields_settings(request: HttpRequest) -> HttpResponse:
+    """Admins choose the required fields of leads, contacts and accounts (数据治理)."""
+    actor = _actor(request)
+    if not permissions.is_admin(actor):
+        raise PermissionDenied
+    if request.method == "POST":
+        entity = request.POST.get("entity", "")
+        try:
+            required_fields.rule_set(
+                actor=actor, entity_key=entity, fields=request.POST.getlist("fields")
+            )
+        except DomainError as exc:
+            flash_domain_error(request, exc)
+        else:
+            messages.success(request, _("Required fields saved."))
+            return redirect("importing:required_fields")
+    sections = [
+        {
+            "entity": e,
+            "label": permissions.entity(e).label,
+            "choices": [
+                {"name": n, "label": label, "checked": n in required_fields.required(e)}
+                for n, label in required_fields.choices(e)
+            ],
+        }
+        for e in required_fields.ENTITIES
+    ]
+    return render(request, "importing/required_fields.html", {"sections": sections})

@@ -102,3 +102,13 @@ class DuplicatePage(Schema):
     count_exact: bool
     page: int
     page_size: int
+
+
+class RequiredFieldsIn(Schema):
+    fields: list[str]
+
+
+class RequiredFieldsOut(Schema):
+    entity: str
+    fields: list[str]
+    choices: list[str]
