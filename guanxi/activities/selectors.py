@@ -438,7 +438,10 @@ def timeline(
             audit_q |= ~Q(action__in=[*_AUDIT_KIND, *_AUDIT_HIDDEN])
         streams.append(
             _audit_items(
-                AuditEvent.objects.filter(entity=target_entity, object_id=str(obj.pk))
+                AuditEvent.objects.filter(
+                    entity=target_entity,
+                    object_id__in=[str(obj.pk), *_merged_ids(target_entity, obj)],
+                )
                 .filter(audit_q)
                 .order_by("-created_at", "-id")[:need],
                 actor=actor,
@@ -456,3 +459,10 @@ def timeline(
         if item.kind != "followup" and item.kind != "task" and not item.url:
             item.url = url
     return Page(items, offset + len(items) + (1 if more else 0), not more, page_i, size_i)
+
+
+def _merged_ids(target_entity: str, obj: Any) -> list[str]:
+    """Records merged into ``obj``: their audit history shows on its timeline."""
+    from guanxi.importing.merge import MERGEABLE, merged_ids
+
+    return merged_ids(target_entity, obj.pk) if target_entity in MERGEABLE else []

@@ -368,3 +368,19 @@ class CompanyProfile(TimeStampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RequiredFieldRule(models.Model):
+    """Fields (standard, or ``custom.<key>``) an admin made required for one entity
+    (数据治理): enforced on create and on every change through the services and imports."""
+
+    entity = models.CharField(_("entity"), max_length=40, unique=True)
+    fields = models.JSONField(_("required fields"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("required-field rule")
+        verbose_name_plural = _("required-field rules")
+
+    def __str__(self) -> str:
+        return self.entity

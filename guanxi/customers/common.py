@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 
-from guanxi.core import audit, custom_fields, events, normalize, permissions
+from guanxi.core import audit, custom_fields, events, normalize, permissions, required_fields
 from guanxi.core.errors import DuplicateRecord, FieldError, OutOfScope, ValidationFailed
 from guanxi.core.models import AuditEvent
 
@@ -206,6 +206,7 @@ def clean(
             )
         except ValidationFailed as exc:
             errors.extend(exc.errors)
+    required_fields.check(entity_key, data, cleaned, instance, errors)
     return cleaned
 
 

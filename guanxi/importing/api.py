@@ -10,11 +10,23 @@ from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from guanxi.api.auth import actor
+from guanxi.core import required_fields
 from guanxi.core.errors import FieldError, ValidationFailed
 from guanxi.identity.models import User
-from guanxi.importing import selectors, services
+from guanxi.importing import duplicates, merge, selectors, services
 from guanxi.importing.engine import Options
-from guanxi.importing.schemas import ImportOut, ImportPage, ImportReportOut, UndoOut
+from guanxi.importing.schemas import (
+    DuplicatePage,
+    DuplicateScanOut,
+    ImportOut,
+    ImportPage,
+    ImportReportOut,
+    MergeIn,
+    MergeOut,
+    RequiredFieldsIn,
+    RequiredFieldsOut,
+    UndoOut,
+)
 
 router = Router(tags=["imports"])
 
@@ -112,3 +124,81 @@ def import_cancel(request: HttpRequest, batch_id: int) -> dict[str, Any]:
     caller = actor(request)
     batch = selectors.batch_get_for_user(actor=caller, pk=batch_id)
     return selectors.batch_as_dict(services.batch_cancel(actor=caller, batch=batch))
+
+
+def _merge(request: HttpRequest, entity_key: str, payload: MergeIn) -> dict[str, Any]:
+    survivor = merge.merge(
+        actor=actor(request),
+        entity_key=entity_key,
+        primary_id=payload.primary_id,
+        other_ids=payload.other_ids,
+        fields=payload.fields,
+    )
+    merged = [i for i in payload.other_ids if i != payload.primary_id]
+    return {"entity": entity_key, "id": survivor.pk, "merged_ids": merged}
+
+
+@router.post("/leads/merge", response=MergeOut, summary="Merge leads into the primary one")
+def leads_merge(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
+    return _merge(request, "lead", payload)
+
+
+@router.post("/accounts/merge", response=MergeOut, summary="Merge accounts into the primary one")
+def accounts_merge(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
+    return _merge(request, "account", payload)
+
+
+@router.post("/contacts/merge", response=MergeOut, summary="Merge contacts into the primary one")
+def contacts_merge(request: HttpRequest, payload: MergeIn) -> dict[str, Any]:
+    return _merge(request, "contact", payload)
+
+
+@router.get("/duplicates", response=DuplicatePage, summary="Duplicate groups of your latest scan")
+def duplicates_list(
+    request: HttpRequest, entity: str = "", kind: str = "", page: int = 1, page_size: int = 50
+) -> dict[str, Any]:
+    scan, result = duplicates.group_page(
+        actor=actor(request), entity=entity, kind=kind, page=page, page_size=page_size
+    )
+    return {"scan": duplicates.scan_as_dict(scan), **result.as_api(result.items)}
+
+
+@router.post(
+    "/duplicates/scans",
+    response={202: DuplicateScanOut},
+    summary="Find duplicates among the records you may see (runs in the background)",
+)
+def duplicates_scan(request: HttpRequest) -> Status[dict[str, Any]]:
+    scan = duplicates.scan_start(actor=actor(request))
+    scan.refresh_from_db()
+    return Status(202, duplicates.scan_as_dict(scan) or {})
+
+
+def _required_out(entity_key: str) -> dict[str, Any]:
+    return {
+        "entity": entity_key,
+        "fields": required_fields.required(entity_key),
+        "choices": [name for name, _label in required_fields.choices(entity_key)],
+    }
+
+
+@router.get(
+    "/required-fields",
+    response=list[RequiredFieldsOut],
+    summary="Required-field rules of leads, contacts and accounts",
+)
+def required_fields_list(request: HttpRequest) -> list[dict[str, Any]]:
+    actor(request)
+    return [_required_out(e) for e in required_fields.ENTITIES]
+
+
+@router.put(
+    "/required-fields/{entity}",
+    response=RequiredFieldsOut,
+    summary="Set the required fields of an entity (admins)",
+)
+def required_fields_set(
+    request: HttpRequest, entity: str, payload: RequiredFieldsIn
+) -> dict[str, Any]:
+    required_fields.rule_set(actor=actor(request), entity_key=entity, fields=payload.fields)
+    return _required_out(entity)

@@ -23,7 +23,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from guanxi.core import audit, custom_fields, normalize, permissions
+from guanxi.core import audit, custom_fields, normalize, permissions, required_fields
 from guanxi.core.errors import ValidationFailed
 from guanxi.core.models import AuditEvent
 from guanxi.customers import creditcode
@@ -407,6 +407,7 @@ class Importer:
                 errors.append(
                     (self.contact_field, _("A phone number or an e-mail address is required."))
                 )
+        errors.extend(self._required(out, {t for t, _m in errors}))
         if errors:
             raise RowErrors(errors)
         if self.entity == "contacts":
@@ -434,6 +435,24 @@ class Importer:
             if self.entity == "accounts":
                 out["name_pinyin"], out["name_initials"] = full[:400], initials[:100]
         return row
+
+    def _required(self, out: dict[str, Any], reported: set[str]) -> list[tuple[str, str]]:
+        """The admin's required-field rules (数据治理), as this row's errors."""
+
+        def value_of(name: str) -> Any:
+            if name.startswith("custom."):
+                return (out.get("custom") or {}).get(name[7:])
+            if name == "account":
+                return out.get("company")
+            if name == "source":
+                return out.get("source_id") or self.default_source_id
+            return out.get(name, out.get(f"{name}_id"))
+
+        return [
+            (e.field, str(e.message))
+            for e in required_fields.missing(self.entity_key, value_of)
+            if e.field not in reported
+        ]
 
     def _status(self, text: str) -> str:
         from django.utils import translation

@@ -149,3 +149,85 @@ class SavedMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.entity}"
+
+
+class DuplicateScan(models.Model):
+    """One run of the duplicate finder, over the records its user may see."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    groups_count = models.PositiveIntegerField(_("groups"), default=0)
+    error = models.TextField(_("error"), blank=True)
+
+    class Meta:
+        verbose_name = _("duplicate scan")
+        verbose_name_plural = _("duplicate scans")
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.status}"
+
+
+class DuplicateGroup(models.Model):
+    """Records sharing one key: ``hard`` (phone, e-mail, credit code, account name) or
+    ``likely`` (name + company, pinyin name + company: for review only)."""
+
+    class Kind(models.TextChoices):
+        HARD = "hard", _("Duplicate")
+        LIKELY = "likely", _("Likely duplicate")
+
+    class Match(models.TextChoices):
+        PHONE = "phone", _("same phone")
+        EMAIL = "email", _("same e-mail")
+        CREDIT_CODE = "credit_code", _("same credit code")
+        ACCOUNT_NAME = "account_name", _("same account name")
+        NAME = "name", _("same name and company")
+        PINYIN = "pinyin", _("same pinyin name and company")
+
+    scan = models.ForeignKey(
+        DuplicateScan, verbose_name=_("scan"), on_delete=models.CASCADE, related_name="groups"
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    match = models.CharField(_("match"), max_length=20, choices=Match.choices)
+    key = models.CharField(_("key"), max_length=700)
+
+    class Meta:
+        verbose_name = _("duplicate group")
+        verbose_name_plural = _("duplicate groups")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.match} {self.key}"
+
+
+class DuplicateMember(models.Model):
+    """One record of a :class:`DuplicateGroup` (a lead, contact or account by id)."""
+
+    group = models.ForeignKey(
+        DuplicateGroup, verbose_name=_("group"), on_delete=models.CASCADE, related_name="members"
+    )
+    entity_key = models.CharField(_("record type"), max_length=20)
+    object_id = models.BigIntegerField(_("record"))
+
+    class Meta:
+        verbose_name = _("duplicate group member")
+        verbose_name_plural = _("duplicate group members")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.entity_key} {self.object_id}"

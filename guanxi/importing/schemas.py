@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from ninja import Schema
@@ -57,3 +58,57 @@ class UndoOut(Schema):
     removed: int
     restored: int
     conflicts: list[dict[str, Any]]
+
+
+class MergeIn(Schema):
+    primary_id: int
+    other_ids: list[int]
+    fields: dict[str, int] = {}
+
+
+class MergeOut(Schema):
+    entity: str
+    id: int
+    merged_ids: list[int]
+
+
+class DuplicateMemberOut(Schema):
+    entity: str
+    id: int
+    name: str
+
+
+class DuplicateGroupOut(Schema):
+    id: int
+    kind: str
+    match: str
+    key: str
+    members: list[DuplicateMemberOut]
+    resolved: bool
+
+
+class DuplicateScanOut(Schema):
+    id: int
+    status: str
+    created_at: dt.datetime
+    finished_at: dt.datetime | None
+    groups_count: int
+
+
+class DuplicatePage(Schema):
+    scan: DuplicateScanOut | None
+    items: list[DuplicateGroupOut]
+    count: int
+    count_exact: bool
+    page: int
+    page_size: int
+
+
+class RequiredFieldsIn(Schema):
+    fields: list[str]
+
+
+class RequiredFieldsOut(Schema):
+    entity: str
+    fields: list[str]
+    choices: list[str]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from guanxi.importing import views
+from guanxi.importing import dedupe_views, views
 
 app_name = "importing"
 urlpatterns = [
@@ -13,4 +13,12 @@ urlpatterns = [
     path("imports/<int:pk>/errors.csv", views.batch_errors_csv, name="errors_csv"),
     path("export/<str:entity>/", views.export_download, name="export"),
     path("data-quality/", views.data_quality, name="quality"),
+    path(
+        "data-quality/required-fields/",
+        dedupe_views.required_fields_settings,
+        name="required_fields",
+    ),
+    path("duplicates/", dedupe_views.duplicate_list, name="duplicates"),
+    path("duplicates/scan/", dedupe_views.duplicate_scan, name="duplicate_scan"),
+    path("duplicates/merge/<str:entity>/", dedupe_views.merge_screen, name="merge"),
 ]

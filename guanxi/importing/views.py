@@ -278,6 +278,7 @@ def data_quality(request: HttpRequest) -> HttpResponse:
         request,
         "importing/quality.html",
         {
+            "is_admin": permissions.is_admin(actor),
             "entity_key": entity_key,
             "entities": [
                 (k, permissions.entity(k).label)
