@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from guanxi.core.money import CURRENCY_CHOICES
-from guanxi.customers.forms import DateInput
+from guanxi.customers.forms import CUSTOM_PREFIX, DateInput, add_custom_fields, custom_data
 from guanxi.finance.models import Contract, Invoice, Receipt
 from guanxi.finance.receivables import BUCKETS
 
@@ -27,16 +27,26 @@ class ContractForm(forms.Form):
         label=_("Notes"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
 
-    def __init__(self, *args: Any, accounts: list[Any], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        accounts: list[Any],
+        custom: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["account_id"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "—"), *[(a.pk, a.name) for a in accounts]]
+        add_custom_fields(self, "contract", custom)
 
     def service_data(self, *, changed_only: bool = False) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
+        data = {k: v for k, v in self.cleaned_data.items() if not k.startswith(CUSTOM_PREFIX)}
         if changed_only:
             data = {k: v for k, v in data.items() if k in self.changed_data}
+        custom = custom_data(self, changed_only=changed_only)
+        if custom or not changed_only:
+            data["custom"] = custom
         return data
 
 

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy
 from guanxi.core import audit, custom_fields, events, numbering, permissions
 from guanxi.core.errors import Conflict, FieldError, ValidationFailed
 from guanxi.core.models import AuditEvent
+from guanxi.customers import common
 from guanxi.customers.common import KEEP, resolve_owner
 from guanxi.finance import money
 from guanxi.finance.models import (
@@ -51,6 +52,9 @@ CONTRACT_EXPIRING = events.define(
     "contract.expiring", "A contract nears its end date; a renewal task was created"
 )
 CONTRACT_DELETED = events.define("contract.deleted", "A draft contract was deleted")
+CONTRACT_TRANSFERRED = events.define(
+    "contract.transferred", "Contracts were handed to another owner"
+)
 PLAN_CHANGED = events.define("contract.plan_changed", "A contract's payment plan was set")
 
 CONTRACT_AUDIT = [
@@ -398,6 +402,22 @@ def contract_terminate(*, actor: User, contract: Contract, reason: str) -> Contr
             event=CONTRACT_TERMINATED,
             reason=reason[:500],
         )
+
+
+def contract_transfer(
+    *, actor: User, records: Sequence[Contract | int], to_user: User | None
+) -> int:
+    """Hand contracts over to ``to_user`` (receipts follow: they take their contract's
+    owner); all or nothing within the actor's transfer scope, one audit event each."""
+    if to_user is None:
+        raise ValidationFailed([FieldError("to_user_id", _("A contract needs an owner."))])
+    return common.transfer(
+        actor=actor,
+        entity_key="contract",
+        records=records,
+        to_user=to_user,
+        event=CONTRACT_TRANSFERRED,
+    )
 
 
 def contract_delete(*, actor: User, contract: Contract) -> None:

@@ -14,9 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from guanxi.core import permissions
+from guanxi.core import custom_fields, permissions
 from guanxi.core.errors import DomainError, NotPermitted, OutOfScope, ValidationFailed
 from guanxi.customers import selectors as customer_selectors
+from guanxi.customers.forms import apply_errors
 from guanxi.customers.views import activity_context, record_history
 from guanxi.finance import payments, receivables, selectors, services
 from guanxi.finance.forms import (
@@ -118,7 +119,7 @@ def contract_create(request: HttpRequest) -> HttpResponse:
         try:
             contract = services.contract_create(actor=actor, data=form.service_data())
         except ValidationFailed as exc:
-            apply_domain_errors(form, exc)
+            apply_domain_errors(form, apply_errors(form, exc))
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -139,7 +140,10 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
     }
     initial["account_id"] = contract.account_id
     form = ContractForm(
-        request.POST or None, initial=initial, accounts=_accounts(actor, contract.account)
+        request.POST or None,
+        initial=initial,
+        accounts=_accounts(actor, contract.account),
+        custom=contract.custom,
     )
     if request.method == "POST" and form.is_valid():
         data = form.service_data(changed_only=True)
@@ -148,7 +152,7 @@ def contract_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.contract_update(actor=actor, contract=contract, data=data)
         except ValidationFailed as exc:
-            apply_domain_errors(form, exc)
+            apply_domain_errors(form, apply_errors(form, exc))
         except DomainError as exc:
             form.add_error(None, exc.message)
         else:
@@ -186,6 +190,7 @@ def _detail_context(
     return {
         "contract": contract,
         "data": data,
+        "custom": custom_fields.display("contract", contract.custom or {}),
         "amount_masked": "amount" in permissions.masked_fields(actor, "contract"),
         "installments": installments,
         "plan_rows": plan_rows

@@ -20,11 +20,13 @@ from guanxi.leads.services import lead_transfer
 if TYPE_CHECKING:
     from guanxi.identity.models import User
 
-ENTITIES = ("lead", "account", "contact", "deal", "task")
+ENTITIES = ("lead", "account", "contact", "deal", "contract", "task")
 
 
 def handover_preview(from_user: User) -> dict[str, int]:
-    """How many leads, accounts, contacts, deals and open tasks ``from_user`` holds."""
+    """How many leads, accounts, contacts, deals, contracts and open tasks ``from_user``
+    holds."""
+    from guanxi.finance.models import Contract
     from guanxi.sales.models import Deal
 
     return {
@@ -32,6 +34,7 @@ def handover_preview(from_user: User) -> dict[str, int]:
         "account": Account.objects.filter(owner=from_user).count(),
         "contact": Contact.objects.filter(owner=from_user).count(),
         "deal": Deal.objects.filter(owner=from_user).count(),
+        "contract": Contract.objects.filter(owner=from_user).count(),
         "task": Task.objects.filter(assignee=from_user, done_at__isnull=True).count(),
     }
 
@@ -102,6 +105,12 @@ def handover_execute(
                     changes={"collaborators": [from_user.pk, to_user.pk]},
                 )
             deal_links.objects.filter(user_id=from_user.pk).delete()
+        if "contract" in chosen:
+            from guanxi.finance.models import Contract
+            from guanxi.finance.services import contract_transfer
+
+            ids = list(Contract.objects.filter(owner=from_user).values_list("pk", flat=True))
+            result["contract"] = contract_transfer(actor=actor, records=ids, to_user=to_user)
         if "task" in chosen:
             result["task"] = tasks_transfer(actor=actor, from_user=from_user, to_user=to_user)
     return result

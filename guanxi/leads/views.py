@@ -586,6 +586,7 @@ class HandoverForm(forms.Form):
             ("account", gettext_lazy("Accounts")),
             ("contact", gettext_lazy("Contacts")),
             ("deal", gettext_lazy("Deals")),
+            ("contract", gettext_lazy("Contracts")),
             ("task", gettext_lazy("Open tasks")),
         ],
         initial=list(handover_services.ENTITIES),

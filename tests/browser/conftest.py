@@ -6,6 +6,7 @@ a phone-sized viewport.
 
 from __future__ import annotations
 
+import importlib
 import os
 from collections.abc import Iterator
 from typing import Any
@@ -13,7 +14,29 @@ from typing import Any
 import pytest
 
 CHROMIUM = os.environ.get("GUANXI_CHROMIUM", "/usr/bin/chromium")
+# Actions wait up to ACTION_TIMEOUT; page loads up to NAVIGATION_TIMEOUT: on a loaded CI
+# machine the live server's first response (templates compiled, caches cold) can take a while.
+ACTION_TIMEOUT = 10_000
+NAVIGATION_TIMEOUT = 30_000
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 812}}
+
+
+# Data migrations whose rows every page expects (lead sources, the two pipelines with their
+# stages, loss reasons). Browser tests are transactional: the flush after each test empties
+# these tables, so they are seeded again (idempotently) before every test.
+SEED_MIGRATIONS = (
+    "guanxi.leads.migrations.0002_seed_sources",
+    "guanxi.sales.migrations.0002_seed_pipelines_and_loss_reasons",
+)
+
+
+@pytest.fixture(autouse=True)
+def seeded_data(request: pytest.FixtureRequest) -> None:
+    request.getfixturevalue("transactional_db")
+    from django.apps import apps
+
+    for name in SEED_MIGRATIONS:
+        importlib.import_module(name).seed(apps, None)
 
 
 @pytest.fixture(scope="session")
@@ -47,7 +70,8 @@ def page(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
     context = browser.new_context(
         viewport=VIEWPORTS[request.param], locale="zh-CN", timezone_id="Asia/Shanghai"
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_TIMEOUT)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
     pg = context.new_page()
     pg.viewport_name = request.param
     yield pg

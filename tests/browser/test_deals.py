@@ -13,12 +13,9 @@ import pytest
 
 from guanxi.sales.models import Deal, LossReason, Stage
 from guanxi.tests_support import crm_factories, factories
-from tests.browser.conftest import VIEWPORTS, login
+from tests.browser.conftest import ACTION_TIMEOUT, NAVIGATION_TIMEOUT, VIEWPORTS, login
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True, serialized_rollback=True),
-]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture(params=list(VIEWPORTS))
@@ -32,7 +29,8 @@ def board_page(request: pytest.FixtureRequest, browser: Any) -> Iterator[Any]:
         has_touch=phone,
         is_mobile=phone,
     )
-    context.set_default_timeout(10_000)
+    context.set_default_timeout(ACTION_TIMEOUT)
+    context.set_default_navigation_timeout(NAVIGATION_TIMEOUT)
     pg = context.new_page()
     pg.viewport_name = request.param
     yield pg

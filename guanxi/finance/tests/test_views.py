@@ -10,6 +10,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from guanxi.core.models import AuditEvent, CustomField
 from guanxi.finance.models import Contract, Invoice, Receipt
 from guanxi.finance.tests import factories as ff
 from guanxi.tests_support import crm_factories, factories
@@ -163,3 +164,42 @@ def test_account_timeline_shows_contracts_and_payments(sales: Any) -> None:
     assert c.number in html and "5,000.00" in html
     colleague = factories.user("sales", username="lina")
     assert _client(colleague).get(f"/timeline/?entity=account&id={account.pk}").status_code == 404
+
+
+def test_contract_form_custom_fields(sales: Any) -> None:
+    CustomField.objects.create(
+        entity="contract", key="po_number", label_zh="采购单号", label_en="PO number"
+    )
+    CustomField.objects.create(entity="contract", key="seats", label_zh="席位", kind="number")
+    account = crm_factories.account(sales, name="星辰科技")
+    web = _client(sales)
+    page = web.get("/contracts/new/")
+    assert 'name="custom__po_number"' in page.content.decode()
+    form = {
+        "title": "订阅合同",
+        "account_id": account.pk,
+        "amount": "12000",
+        "currency": "CNY",
+        "custom__po_number": "PO-2026-001",
+        "custom__seats": "many",
+    }
+    bad = web.post("/contracts/new/", form)
+    assert bad.status_code == 200 and "custom__seats" in bad.context["form"].errors
+    assert not Contract.objects.exists()
+    r = web.post("/contracts/new/", {**form, "custom__seats": "25"})
+    assert r.status_code == 302
+    contract = Contract.objects.get()
+    assert contract.custom == {"po_number": "PO-2026-001", "seats": 25}
+    detail = web.get(f"/contracts/{contract.pk}/").content.decode()
+    assert "PO number" in detail and "PO-2026-001" in detail
+    edit = web.get(f"/contracts/{contract.pk}/edit/")
+    assert edit.context["form"].initial["custom__po_number"] == "PO-2026-001"
+    r = web.post(
+        f"/contracts/{contract.pk}/edit/",
+        {**form, "amount": "12000.00", "custom__seats": "30"},
+    )
+    assert r.status_code == 302
+    contract.refresh_from_db()
+    assert contract.custom == {"po_number": "PO-2026-001", "seats": 30}
+    change = AuditEvent.objects.filter(entity="contract", object_id=str(contract.pk)).latest("pk")
+    assert change.changes["custom.seats"] == [25, 30]
