@@ -318,11 +318,14 @@ class Importer:
                     out[target] = (
                         value if type(value) is str and value[0] != "'" else cell_text(value)
                     )
-                elif kind == "phone" and type(value) is str and _PLAIN_MOBILE.match(value):
-                    # Fast path: an 11-digit Chinese mobile typed plainly (most of them);
-                    # the same result as normalize.phone, without its general parsing.
-                    out[target] = value
-                    out[self._e164_of[target]] = "+86" + value
+                elif kind == "phone" and _PLAIN_MOBILE.match(
+                    plain := value if type(value) is str else cell_text(value)
+                ):
+                    # Fast path: an 11-digit Chinese mobile typed plainly, or stored as a
+                    # number by Excel (most of them): the same result as normalize.phone
+                    # gives, without its general parsing.
+                    out[target] = plain
+                    out[self._e164_of[target]] = "+86" + plain
                     if target == "phone":
                         out["phone_ext"] = ""
                 elif kind == "phone":
