@@ -70,7 +70,7 @@ class BulkWriter:
         converters = self._converters()
         defaults = [(name, self.defaults[name]) for name in self.attnames]
         converted = [(i, converters[n]) for i, n in enumerate(self.attnames) if n in converters]
-        rows = []
+        rows: list[list[Any]] = []
         append = rows.append
         for rec in records:
             get = rec.get
