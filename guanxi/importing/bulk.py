@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import operator
 from typing import Any
 
 from django.db import connection, models
@@ -58,7 +57,7 @@ class BulkWriter:
             if f.primary_key:
                 continue
             if isinstance(f, models.JSONField):
-                out[f.attname] = json.dumps
+                out[f.attname] = _to_json
             elif sqlite and isinstance(f, models.DateField | models.DateTimeField):
                 out[f.attname] = stamp
         return out
@@ -69,15 +68,16 @@ class BulkWriter:
         if not records:
             return []
         converters = self._converters()
-        base = dict(self.defaults)
-        pick = operator.itemgetter(*self.attnames)
-        rows = []
+        defaults = [(name, self.defaults[name]) for name in self.attnames]
+        converted = [(i, converters[n]) for i, n in enumerate(self.attnames) if n in converters]
+        rows: list[list[Any]] = []
+        append = rows.append
         for rec in records:
-            merged = base.copy()
-            merged.update(rec)
-            for name, conv in converters.items():
-                merged[name] = conv(merged[name])
-            rows.append(pick(merged))
+            get = rec.get
+            values = [get(name, default) for name, default in defaults]
+            for i, conv in converted:
+                values[i] = conv(values[i])
+            append(values)
         quote = connection.ops.quote_name
         table = quote(self.table)
         with connection.cursor() as cur:
@@ -101,3 +101,13 @@ class BulkWriter:
             cur.execute(f"SELECT max({quote(self.pk_column)}) FROM {table}")
             last = cur.fetchone()[0]
         return list(range(last - len(rows) + 1, last + 1))
+
+
+def _to_json(value: Any) -> str:
+    """``json.dumps`` with the empty list and object (most rows' tags and custom) shortcut."""
+    if not value:
+        if value == []:
+            return "[]"
+        if value == {}:
+            return "{}"
+    return json.dumps(value)
