@@ -34,7 +34,16 @@ def _contacts() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner", "account")
 
 
-ACCOUNT_PARAMS = ("tier", "lifecycle_stage", "city", "tag", "owner")
+ACCOUNT_PARAMS = (
+    "tier",
+    "lifecycle_stage",
+    "city",
+    "tag",
+    "owner",
+    "industry",
+    "province",
+    "size",
+)
 CONTACT_PARAMS = ("tag", "owner", "account")
 
 
