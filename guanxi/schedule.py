@@ -102,3 +102,35 @@ def sales_expire_quotes() -> int:
     from guanxi.sales.quotes.services import quotes_expire_due
 
     return quotes_expire_due(timezone.localdate())
+
+
+@db_periodic_task(crontab(minute="27"))
+def accounts_reclaim_to_pool() -> int:
+    """Apply the account reclaim rules hourly: warn owners ahead, reclaim due accounts."""
+    from guanxi.leads.pool import accounts_reclaim_due
+
+    return accounts_reclaim_due(timezone.now())
+
+
+@db_periodic_task(crontab(hour="1", minute="5"))
+def finance_expire_contracts() -> int:
+    """Mark active contracts past their end date as expired, daily at 01:05."""
+    from guanxi.finance.reminders import contracts_expire
+
+    return contracts_expire(today=timezone.localdate())
+
+
+@db_periodic_task(crontab(hour="8", minute="10"))
+def finance_renewal_tasks() -> int:
+    """Renewal tasks for contracts ending within the configured days, daily at 08:10."""
+    from guanxi.finance.reminders import contracts_create_renewal_tasks
+
+    return contracts_create_renewal_tasks(now=timezone.now())
+
+
+@db_periodic_task(crontab(hour="8", minute="20"))
+def finance_overdue_reminders() -> int:
+    """Remind owners of overdue installments (once per installment and aging bucket)."""
+    from guanxi.finance.reminders import installments_remind_overdue
+
+    return installments_remind_overdue(now=timezone.now())

@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "guanxi.activities",
     "guanxi.sales",
     "guanxi.automation",
+    "guanxi.finance",
     "guanxi.search",
     "guanxi.importing",
     "guanxi.reports",
@@ -291,6 +292,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
     "guanxi.importing.api",
+    "guanxi.finance.api",
     "guanxi.reports.api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also

@@ -230,6 +230,7 @@ TIMELINE_KINDS = (
     "conversion",
     "ownership",
     "deal",
+    "finance",
     "other",
 )
 

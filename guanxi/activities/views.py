@@ -232,6 +232,7 @@ def timeline(request: HttpRequest) -> HttpResponse:
     ]
     if selectors.has_related_streams(entity):
         filters.append(("deal", _("Deals")))
+        filters.append(("finance", _("Contracts & payments")))
     context = {
         "page": page,
         "entity": entity,

@@ -31,9 +31,14 @@ class CustomersConfig(AppConfig):
         def detail_url(url_name: str) -> Callable[[Any], str]:
             return lambda obj: reverse(url_name, args=[obj.pk])
 
-        from guanxi.customers.services import contact_mark_contacted
+        from guanxi.customers.services import account_mark_contacted, contact_mark_contacted
 
-        targets.register_target("account", label=str, url=detail_url("customers:account_detail"))
+        targets.register_target(
+            "account",
+            on_contacted=lambda account, at: account_mark_contacted(account=account, at=at),
+            label=str,
+            url=detail_url("customers:account_detail"),
+        )
         targets.register_target(
             "contact",
             on_contacted=lambda contact, at: contact_mark_contacted(contact=contact, at=at),

@@ -260,6 +260,13 @@ def check_duplicate(
         raise DuplicateRecord(dup)
 
 
+def _pool_fields(model: type[Any], old_owner_id: Any, new_owner_id: Any, now: Any) -> Any:
+    """Pool columns to set when a record changes owner (see leads.pool.owner_change_fields)."""
+    from guanxi.leads.pool import owner_change_fields
+
+    return owner_change_fields(model, old_owner_id, new_owner_id, now)
+
+
 def create(
     *,
     actor: User | None,
@@ -297,6 +304,13 @@ def update(
     fields = list(audit_fields)
     with transaction.atomic():
         before = audit.snapshot(obj, fields)
+        if "owner" in cleaned:
+            new_owner = cleaned["owner"]
+            new_owner_id = new_owner.pk if new_owner is not None else None
+            if new_owner_id != getattr(obj, "owner_id", None):
+                extra = _pool_fields(type(obj), obj.owner_id, new_owner_id, timezone.now())  # type: ignore[attr-defined]
+                for name, value in extra.items():
+                    setattr(obj, name, value)
         for name, value in cleaned.items():
             setattr(obj, name, value)
         obj.save()
@@ -358,9 +372,19 @@ def transfer(
         new_id = to_user.pk if to_user else None
         moving = [(pk, old) for pk, old in rows if old != new_id]
         model = permissions.entity(entity_key).model
-        model._default_manager.filter(pk__in=[pk for pk, _old in moving]).update(
-            owner_id=new_id, updated_at=timezone.now(), **(also_set or {})
-        )
+        now = timezone.now()
+        # Pooled kinds also route to the right pool (or restart the ownership clock);
+        # one UPDATE per previous owner, since each may route to a different pool.
+        by_old: dict[Any, list[Any]] = {}
+        for pk, old in moving:
+            by_old.setdefault(old, []).append(pk)
+        for old, pks in by_old.items():
+            model._default_manager.filter(pk__in=pks).update(
+                owner_id=new_id,
+                updated_at=now,
+                **_pool_fields(model, old, new_id, now),
+                **(also_set or {}),
+            )
         audit.record_many(
             [
                 AuditEvent(

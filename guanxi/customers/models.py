@@ -58,6 +58,23 @@ class Account(OwnedModel):
         blank=True,
         related_name="collaborating_accounts",
     )
+    last_contacted_at = models.DateTimeField(_("last contacted"), null=True, blank=True)
+    pool_locked = models.BooleanField(
+        _("locked"),
+        default=False,
+        help_text=_("A locked account is never reclaimed to the pool."),
+    )
+    # Which pool an unowned account sits in: this department's pool; None: the company pool.
+    pool_department = models.ForeignKey(
+        "identity.Department",
+        verbose_name=_("pool"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # When the current owner got the account (claim, transfer); None: since it was created.
+    owned_since = models.DateTimeField(_("owned since"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -81,6 +98,16 @@ class Account(OwnedModel):
                 fields=["lifecycle_stage", "-created_at", "-id"], name="account_stage_idx"
             ),
             models.Index(fields=["city", "-created_at", "-id"], name="account_city_idx"),
+            # The pool pages: unowned accounts newest first, filtered by pool from the
+            # index itself; the count is an index-only scan. The owner column leads so
+            # SQLite's planner prefers it to account_owner_created_idx.
+            models.Index(
+                fields=["owner", "-created_at", "-id", "pool_department"],
+                condition=Q(owner__isnull=True),
+                name="account_pool_idx",
+            ),
+            # The "no follow-up in N days" reclaim rule.
+            models.Index(fields=["last_contacted_at"], name="account_last_contacted_idx"),
         ]
 
     def __str__(self) -> str:

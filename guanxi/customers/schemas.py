@@ -77,6 +77,11 @@ class AccountOut(Schema):
     credit_code: str
     special_requirements: str
     tags: list[str]
+    last_contacted_at: str | None = None
+    pool_locked: bool = False
+    pool_department_id: int | None = Field(
+        None, description="In the public pool: the department whose pool (null: company pool)"
+    )
 
 
 class AccountPage(Schema):

@@ -129,6 +129,9 @@ def account_as_dict(
         "credit_code": account.credit_code,
         "special_requirements": account.special_requirements,
         "tags": list(account.tags or []),
+        "last_contacted_at": iso(account.last_contacted_at),
+        "pool_locked": account.pool_locked,
+        "pool_department_id": account.pool_department_id if account.owner_id is None else None,
     }
     return permissions.apply_mask(actor, "account", data, mask)
 

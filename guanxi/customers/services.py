@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.db.models import ProtectedError
+from django.db.models import ProtectedError, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -382,6 +382,23 @@ def contact_mark_contacted(*, contact: Contact, at: dt.datetime) -> None:
         return
     contact.last_contacted_at = at
     Contact.objects.filter(pk=contact.pk).update(last_contacted_at=at, updated_at=timezone.now())
+    if contact.account_id is not None:
+        # Talking to a contact is following up their company: it keeps the account's
+        # reclaim clock running too.
+        account_mark_contacted(account=contact.account_id, at=at)
+
+
+def account_mark_contacted(*, account: Account | int, at: dt.datetime) -> None:
+    """A follow-up happened at ``at`` (on the account or one of its contacts): move the
+    account's last-contacted time forward (never back). One UPDATE."""
+    pk = account.pk if isinstance(account, Account) else int(account)
+    Account.objects.filter(pk=pk).filter(
+        Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=at)
+    ).update(last_contacted_at=at, updated_at=timezone.now())
+    if isinstance(account, Account) and (
+        account.last_contacted_at is None or account.last_contacted_at < at
+    ):
+        account.last_contacted_at = at
 
 
 ACCOUNT_BECAME_CUSTOMER = events.define(

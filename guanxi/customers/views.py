@@ -40,6 +40,7 @@ from guanxi.customers.forms import (
     apply_errors,
 )
 from guanxi.customers.models import Account, Contact
+from guanxi.customers.panels import panels_for
 from guanxi.identity import selectors as identity_selectors
 from guanxi.web import lists as web_lists
 from guanxi.web.forms import apply_domain_errors, flash_domain_error
@@ -223,7 +224,12 @@ def account_list(request: HttpRequest) -> HttpResponse:
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    account = _get(selectors.account_get_for_user, actor, pk)
+    try:
+        account = selectors.account_get_for_user(actor=actor, pk=pk)
+    except OutOfScope:
+        return _pool_account_detail(request, actor, pk)
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
     contacts_page = (
         selectors.contact_list(actor=actor, filters={"account": account.pk}, page_size=50)
         if permissions.can(actor, "contact", "view")
@@ -248,8 +254,34 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_transfer": permissions.in_scope(actor, "account", account, "transfer"),
             "can_add_contact": permissions.can(actor, "contact", "create"),
             "transfer_form": TransferForm(),
+            "panels": panels_for(actor, account),
             **activity_context(actor, "account", account.pk, request.path),
             **deal_context(actor, account),
+        },
+    )
+
+
+def _pool_account_detail(request: HttpRequest, actor: User, pk: int) -> HttpResponse:
+    """An account in a pool the user sees: read-only, with the Claim button."""
+    from guanxi.leads import pool
+
+    try:
+        account = pool.pool_get_for_user(actor=actor, entity="account", pk=pk)
+    except OutOfScope as exc:
+        raise Http404 from exc
+    return render(
+        request,
+        "customers/account_detail.html",
+        {
+            "account": account,
+            "in_pool": True,
+            "pool_name": pool.pool_label(account.pool_department_id),
+            "can_claim": permissions.can(actor, "account", "edit"),
+            "collaborators": [],
+            "custom": custom_fields.display("account", account.custom or {}),
+            "contacts": [],
+            "history": record_history(actor, "account", account.pk),
+            "timeline": False,
         },
     )
 

@@ -5,19 +5,32 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Query, Router, Schema
+from ninja import Field, Query, Router, Schema
 from ninja.responses import Status
 
 from guanxi.api.auth import actor
 from guanxi.core import permissions
-from guanxi.core.errors import DuplicateOf, FieldError, NotPermitted, ValidationFailed
+from guanxi.core.errors import (
+    DuplicateOf,
+    FieldError,
+    NotPermitted,
+    OutOfScope,
+    ValidationFailed,
+)
 from guanxi.core.lists_api import BulkIn, BulkOut, run_bulk, with_saved_view
 from guanxi.customers import selectors as customer_selectors
-from guanxi.customers.schemas import AccountOut, ContactOut, TransferIn, TransferOut
+from guanxi.customers.schemas import (
+    AccountOut,
+    AccountPage,
+    ContactOut,
+    TransferIn,
+    TransferOut,
+)
 from guanxi.identity.models import User
 from guanxi.leads import dedup, pool, selectors, services
 from guanxi.leads import handover as handover_services
-from guanxi.leads.models import LeadSource
+from guanxi.leads.models import LeadSource, PoolSettings
+from guanxi.leads.pool import selectors as pool_selectors
 from guanxi.leads.schemas import (
     LeadConvertIn,
     LeadFilter,
@@ -275,3 +288,155 @@ def lead_lock(request: HttpRequest, lead_id: int, payload: LockIn) -> dict[str, 
     caller = actor(request)
     lead = pool.lead_lock(actor=caller, lead=lead_id, locked=payload.locked)
     return selectors.lead_as_dict(actor=caller, lead=lead)
+
+
+# --- Account pool (客户公海), department pools and pool settings --------------------------
+
+
+class PoolFilter(Schema):
+    q: str = ""
+    pool: str = Field("", description="'company', a department id, or empty for every pool")
+    tier: str = Field("", description="Accounts only: A, B or C")
+    page: int = 1
+    page_size: int = 50
+
+
+@router.get("/leads/pool", response=LeadPage, summary="Leads in the pools the caller sees")
+def lead_pool_list(request: HttpRequest, filters: Query[PoolFilter]) -> dict[str, Any]:
+    caller = actor(request)
+    f = filters.dict()
+    if f.pop("tier"):
+        raise ValidationFailed([FieldError("tier", "Leads have no tier.")])
+    result = pool_selectors.pool_list(actor=caller, entity="lead", **f)
+    mask = permissions.masked_fields(caller, "lead")
+    return result.as_api(
+        [selectors.lead_as_dict(actor=caller, lead=lead, mask=mask) for lead in result.items]
+    )
+
+
+@router.get("/accounts/pool", response=AccountPage, summary="Accounts in the pools the caller sees")
+def account_pool_list(request: HttpRequest, filters: Query[PoolFilter]) -> dict[str, Any]:
+    caller = actor(request)
+    result = pool_selectors.pool_list(actor=caller, entity="account", **filters.dict())
+    mask = permissions.masked_fields(caller, "account")
+    return result.as_api(
+        [
+            customer_selectors.account_as_dict(actor=caller, account=a, mask=mask)
+            for a in result.items
+        ]
+    )
+
+
+@router.post(
+    "/accounts/{int:account_id}/claim", response=AccountOut, summary="Claim a pool account (409)"
+)
+def account_claim(request: HttpRequest, account_id: int) -> dict[str, Any]:
+    caller = actor(request)
+    account = pool.account_claim(actor=caller, account=account_id)
+    return customer_selectors.account_as_dict(actor=caller, account=account)
+
+
+@router.post(
+    "/accounts/{int:account_id}/release", response=AccountOut, summary="Release to the pool"
+)
+def account_release(request: HttpRequest, account_id: int, payload: ReleaseIn) -> dict[str, Any]:
+    caller = actor(request)
+    account = pool.account_release(actor=caller, account=account_id, reason=payload.reason)
+    return customer_selectors.account_as_dict(actor=caller, account=account)
+
+
+@router.post("/accounts/{int:account_id}/lock", response=AccountOut, summary="Lock against reclaim")
+def account_lock(request: HttpRequest, account_id: int, payload: LockIn) -> dict[str, Any]:
+    caller = actor(request)
+    account = pool.account_lock(actor=caller, account=account_id, locked=payload.locked)
+    return customer_selectors.account_as_dict(actor=caller, account=account)
+
+
+@router.get(
+    "/accounts/pool/preview", response=PoolPreviewOut, summary="Accounts reclaimed in 24 hours"
+)
+def account_pool_preview(request: HttpRequest) -> dict[str, Any]:
+    caller = actor(request)
+    if not permissions.is_admin(caller):
+        raise NotPermitted()
+    result = pool.reclaim_preview(entity="account", limit=0)
+    return {"at": result.at.isoformat(), "count": result.count, "ids": result.ids}
+
+
+class PoolOut(Schema):
+    department_id: int | None = Field(..., description="null: the company pool")
+    name: str
+
+
+class PoolIn(Schema):
+    department_id: int
+    name: str = ""
+
+
+@router.get("/pools", response=list[PoolOut], summary="The pools the caller sees")
+def pools(request: HttpRequest, entity: str = "account") -> list[dict[str, Any]]:
+    caller = actor(request)
+    if entity not in ("lead", "account"):
+        raise ValidationFailed([FieldError("entity", "Use lead or account.")])
+    permissions.require(caller, entity, "view")
+    return [{"department_id": d, "name": n} for d, n in pool.visible_pools(caller, entity)]
+
+
+@router.post("/pools", response={201: PoolOut}, summary="Give a department its own pool")
+def pool_create(request: HttpRequest, payload: PoolIn) -> Status[dict[str, Any]]:
+    from guanxi.identity.models import Department
+
+    caller = actor(request)
+    if not permissions.is_admin(caller):
+        raise NotPermitted()
+    department = Department.objects.filter(pk=payload.department_id).first()
+    if department is None:
+        raise ValidationFailed([FieldError("department_id", "No such department.")])
+    created = pool.pool_create(actor=caller, department=department, name=payload.name)
+    return Status(201, {"department_id": created.department_id, "name": created.name})
+
+
+@router.delete("/pools/{int:department_id}", summary="Remove a department pool")
+def pool_delete(request: HttpRequest, department_id: int) -> dict[str, Any]:
+    from guanxi.leads.models import Pool
+
+    caller = actor(request)
+    if not permissions.is_admin(caller):
+        raise NotPermitted()
+    found = Pool.objects.filter(department_id=department_id).first()
+    if found is None:
+        raise OutOfScope()
+    return {"moved": pool.pool_delete(actor=caller, pool=found)}
+
+
+class PoolSettingsOut(Schema):
+    max_owned: int
+    max_locked: int
+    max_owned_accounts: int
+    max_locked_accounts: int
+    cooldown_days: int
+
+
+class PoolSettingsPatch(Schema):
+    max_owned: int | None = None
+    max_locked: int | None = None
+    max_owned_accounts: int | None = None
+    max_locked_accounts: int | None = None
+    cooldown_days: int | None = None
+
+
+def _settings_out(conf: PoolSettings) -> dict[str, int]:
+    return {name: getattr(conf, name) for name in PoolSettingsOut.model_fields}
+
+
+@router.get("/pool/settings", response=PoolSettingsOut, summary="Pool caps and cool-down")
+def pool_settings(request: HttpRequest) -> dict[str, int]:
+    actor(request)
+    return _settings_out(PoolSettings.current())
+
+
+@router.patch("/pool/settings", response=PoolSettingsOut, summary="Change caps / cool-down")
+def pool_settings_update(request: HttpRequest, payload: PoolSettingsPatch) -> dict[str, int]:
+    caller = actor(request)
+    conf = pool.settings_save(actor=caller, data=payload.dict(exclude_unset=True))
+    return _settings_out(conf)

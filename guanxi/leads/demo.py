@@ -155,3 +155,58 @@ def load_rules(ctx: DemoContext) -> None:
 
 
 register_demo_step(210, load_rules)
+
+
+RELEASE_REASONS = ["客户暂无采购计划", "联系人已离职", "预算冻结，明年再跟", "多次联系未接通"]
+
+
+def load_pool(ctx: DemoContext) -> None:
+    """Department pools for the two sales regions, a few accounts released into them and
+    into the company pool, and reclaim rules for leads and accounts (A tier kept longer)."""
+    from guanxi.customers.models import Account
+    from guanxi.leads import pool
+    from guanxi.leads.models import Pool, PoolRule
+
+    admin = ctx.users.get("admin")
+    if admin is None or Pool.objects.exists() or PoolRule.objects.exists():
+        ctx.log("公海 / pool: already set up or no demo users")
+        return
+    for name in ("华东区", "华南区"):
+        if name in ctx.departments:
+            pool.pool_create(actor=admin, department=ctx.departments[name])
+    released = 0
+    for i, account in enumerate(
+        Account.objects.filter(json_list_has("tags", DEMO_MARKER), owner__isnull=False)
+        .select_related("owner")
+        .order_by("pk")[:12]
+    ):
+        assert account.owner is not None
+        pool.account_release(
+            actor=account.owner,
+            account=account,
+            reason=RELEASE_REASONS[i % len(RELEASE_REASONS)],
+        )
+        released += 1
+    rules = [
+        PoolRule(name="线索 60 天未跟进", entity="lead", no_followup_days=60, warn_days_before=7),
+        PoolRule(
+            name="A 类客户 180 天未跟进",
+            entity="account",
+            tiers=["A"],
+            no_followup_days=180,
+            warn_days_before=14,
+        ),
+        PoolRule(
+            name="B/C 类客户 90 天未跟进",
+            entity="account",
+            tiers=["B", "C"],
+            no_followup_days=90,
+            warn_days_before=7,
+        ),
+    ]
+    for rule in rules:
+        pool.rule_save(actor=admin, rule=rule)
+    ctx.log(f"公海 / pool: 2 department pools, {released} accounts released, 3 reclaim rules")
+
+
+register_demo_step(210, load_pool)

@@ -94,6 +94,17 @@ class Lead(OwnedModel):
     pool_locked = models.BooleanField(
         _("locked"), default=False, help_text=_("A locked lead is never reclaimed to the pool.")
     )
+    # Which pool an unowned lead sits in: the pool of this department; None: the company pool.
+    pool_department = models.ForeignKey(
+        "identity.Department",
+        verbose_name=_("pool"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    # When the current owner got the lead (claim, transfer); None: since it was created.
+    owned_since = models.DateTimeField(_("owned since"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -124,10 +135,43 @@ class Lead(OwnedModel):
             models.Index(fields=["-score", "-id"], name="lead_score_idx"),
             models.Index(fields=["owner", "-score", "-id"], name="lead_owner_score_idx"),
             models.Index(fields=["score_due_at"], name="lead_score_due_idx"),
+            # The pool pages: unowned leads newest first, filtered by pool (and not
+            # converted) from the index itself; the count is an index-only scan. The
+            # owner column leads so SQLite's planner prefers it to lead_owner_created_idx.
+            models.Index(
+                fields=["owner", "-created_at", "-id", "pool_department", "status"],
+                condition=models.Q(owner__isnull=True),
+                name="lead_pool_idx",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.company})" if self.company else self.name
+
+
+class Pool(models.Model):
+    """A department's own public pool. Without one, records go to the company pool.
+
+    Records point at their pool by department (``pool_department``); the company-wide
+    pool is the absence of one (None), so it always exists and needs no row.
+    """
+
+    department = models.OneToOneField(
+        "identity.Department",
+        verbose_name=_("department"),
+        on_delete=models.CASCADE,
+        related_name="pool",
+    )
+    name = models.CharField(_("name"), max_length=100)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["department__path"]
+        verbose_name = _("department pool")
+        verbose_name_plural = _("department pools")
+
+    def __str__(self) -> str:
+        return self.name
 
 
 class PoolSettings(models.Model):
@@ -136,6 +180,10 @@ class PoolSettings(models.Model):
     max_owned = models.PositiveIntegerField(_("max. owned leads per user"), default=500)
     cooldown_days = models.PositiveIntegerField(_("re-claim cool-down (days)"), default=7)
     max_locked = models.PositiveIntegerField(_("max. locked leads per user"), default=20)
+    max_owned_accounts = models.PositiveIntegerField(_("max. owned accounts per user"), default=300)
+    max_locked_accounts = models.PositiveIntegerField(
+        _("max. locked accounts per user"), default=20
+    )
 
     class Meta:
         verbose_name = _("pool settings")
@@ -171,7 +219,22 @@ class PoolRule(models.Model):
     not_converted_days = models.PositiveIntegerField(
         _("not converted in (days)"), null=True, blank=True
     )
+    no_deal_days = models.PositiveIntegerField(
+        _("no new deal in (days)"),
+        null=True,
+        blank=True,
+        help_text=_("Accounts: no deal created for the account; leads: no deal linked to it."),
+    )
+    not_won_days = models.PositiveIntegerField(
+        _("no deal won in (days)"), null=True, blank=True, help_text=_("Accounts only.")
+    )
     warn_days_before = models.PositiveIntegerField(_("warn owner (days before)"), default=0)
+    tiers = models.JSONField(
+        _("tiers"),
+        default=list,
+        blank=True,
+        help_text=_("Accounts only: the rule applies to these tiers; empty: every tier."),
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     class Meta:
@@ -193,7 +256,20 @@ class PoolEvent(models.Model):
         WARN = "warn", _("warned")
 
     lead = models.ForeignKey(
-        Lead, verbose_name=_("lead"), on_delete=models.CASCADE, related_name="pool_events"
+        Lead,
+        verbose_name=_("lead"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pool_events",
+    )
+    account = models.ForeignKey(
+        "customers.Account",
+        verbose_name=_("account"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="pool_events",
     )
     user = models.ForeignKey(
         "identity.User",
@@ -219,18 +295,32 @@ class PoolEvent(models.Model):
         ordering = ["-at", "-id"]
         verbose_name = _("pool event")
         verbose_name_plural = _("pool events")
-        indexes = [models.Index(fields=["lead", "user", "kind", "-at"], name="pool_event_idx")]
+        indexes = [
+            models.Index(fields=["lead", "user", "kind", "-at"], name="pool_event_idx"),
+            models.Index(fields=["account", "user", "kind", "-at"], name="pool_event_account_idx"),
+        ]
         constraints = [
-            # A reclaim warning goes out once per lead and occasion.
+            # A reclaim warning goes out once per record and occasion.
             models.UniqueConstraint(
                 fields=["lead", "occasion"],
                 condition=models.Q(kind="warn"),
                 name="pool_event_warn_once",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["account", "occasion"],
+                condition=models.Q(kind="warn"),
+                name="pool_event_account_warn_once",
+            ),
+            # Every event is about exactly one record.
+            models.CheckConstraint(
+                condition=models.Q(lead__isnull=False, account__isnull=True)
+                | models.Q(lead__isnull=True, account__isnull=False),
+                name="pool_event_one_record",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.kind} {self.lead_id}"
+        return f"{self.kind} {self.lead_id or self.account_id}"
 
 
 class AssignmentRule(models.Model):

@@ -115,6 +115,10 @@ class LeadOut(Schema):
     converted_account_id: int | None
     converted_contact_id: int | None
     assigned_reason: str
+    pool_locked: bool = False
+    pool_department_id: int | None = Field(
+        None, description="In the public pool: the department whose pool (null: company pool)"
+    )
 
 
 class LeadPage(Schema):

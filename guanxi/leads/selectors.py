@@ -158,6 +158,8 @@ def lead_as_dict(*, actor: User, lead: Lead, mask: set[str] | None = None) -> di
         "converted_account_id": lead.converted_account_id,
         "converted_contact_id": lead.converted_contact_id,
         "assigned_reason": lead.assigned_reason,
+        "pool_locked": lead.pool_locked,
+        "pool_department_id": lead.pool_department_id if lead.owner_id is None else None,
     }
     return permissions.apply_mask(actor, "lead", data, mask)
 

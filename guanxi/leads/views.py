@@ -12,8 +12,6 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -237,7 +235,17 @@ def lead_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
     actor = actor_of(request)
-    lead = _get(actor, pk)
+    try:
+        lead = selectors.lead_get_for_user(actor=actor, pk=pk)
+    except OutOfScope:
+        # A lead in a pool the user sees: shown read-only with the Claim button.
+        try:
+            lead = pool.pool_get_for_user(actor=actor, entity="lead", pk=pk)
+        except OutOfScope as exc:
+            raise Http404 from exc
+        return _pool_lead_detail(request, actor, lead)
+    except NotPermitted as exc:
+        raise PermissionDenied from exc
     data = selectors.lead_as_dict(actor=actor, lead=lead)
     likely = [
         duplicate_info(actor, d)
@@ -264,6 +272,24 @@ def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "transfer_form": TransferForm(),
             **masked_context(actor, "lead"),
             **activity_context(actor, "lead", lead.pk, request.path),
+        },
+    )
+
+
+def _pool_lead_detail(request: HttpRequest, actor: User, lead: Lead) -> HttpResponse:
+    return render(
+        request,
+        "leads/detail.html",
+        {
+            "lead": lead,
+            "data": selectors.lead_as_dict(actor=actor, lead=lead),
+            "custom": custom_fields.display("lead", lead.custom or {}),
+            "likely": [],
+            "history": record_history(actor, "lead", lead.pk),
+            "in_pool": True,
+            "can_claim": permissions.can(actor, "lead", "edit"),
+            "timeline": False,
+            **masked_context(actor, "lead"),
         },
     )
 
@@ -418,25 +444,12 @@ def _require_admin(actor: User) -> None:
 
 @login_required
 def pool_list(request: HttpRequest) -> HttpResponse:
-    """The public pool: unowned leads anyone who may edit leads can claim."""
+    """The lead pool: unowned leads in the pools the user sees, to claim."""
+    from guanxi.leads.pool_views import pool_page_context
+
     actor = actor_of(request)
-    require_can(actor, "lead", "edit")
-    q = (request.GET.get("q") or "").strip()
-    qs = pool.pool_queryset().select_related("source").order_by("-created_at", "-id")
-    if q:
-        qs = qs.filter(Q(name__icontains=q) | Q(company__icontains=q))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
-    admin = permissions.is_admin(actor)
-    return render(
-        request,
-        "leads/pool.html",
-        {
-            "page": page,
-            "q": q,
-            "is_admin": admin,
-            "preview": pool.reclaim_preview(limit=0) if admin else None,
-        },
-    )
+    require_can(actor, "lead", "view")
+    return render(request, "leads/pool.html", pool_page_context(request, actor, "lead"))
 
 
 @login_required
@@ -476,16 +489,43 @@ def lead_release(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 class PoolRuleForm(forms.ModelForm):
+    entity = forms.ChoiceField(
+        label=gettext_lazy("Applies to"),
+        choices=[("lead", gettext_lazy("Leads")), ("account", gettext_lazy("Accounts"))],
+        required=False,
+        initial="lead",
+    )
+    tiers = forms.MultipleChoiceField(
+        label=gettext_lazy("Account tiers"),
+        choices=[("A", "A"), ("B", "B"), ("C", "C")],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=gettext_lazy("Accounts only; none ticked: every tier."),
+    )
+
+    def clean_entity(self) -> str:
+        return str(self.cleaned_data.get("entity") or "lead")
+
     class Meta:
         model = PoolRule
         fields = [
             "name",
+            "entity",
             "active",
             "department",
+            "tiers",
             "no_followup_days",
             "not_converted_days",
+            "no_deal_days",
+            "not_won_days",
             "warn_days_before",
         ]
+        help_texts = {
+            "department": gettext_lazy(
+                "Only owners in this department and its sub-departments; empty: everyone."
+            ),
+            "not_converted_days": gettext_lazy("Leads only."),
+        }
 
 
 @login_required
@@ -504,16 +544,19 @@ def pool_rules(request: HttpRequest, rule_pk: int | None = None) -> HttpResponse
         else:
             messages.success(request, _("Reclaim rule saved."))
             return redirect("leads:pool_rules")
-    preview = pool.reclaim_preview(limit=100)
-    rules = list(PoolRule.objects.filter(entity="lead").select_related("department"))
+    preview = pool.reclaim_preview(entity="lead", limit=100)
+    account_preview = pool.reclaim_preview(entity="account", limit=100)
+    due = {**preview.by_rule, **account_preview.by_rule}
+    rules = list(PoolRule.objects.select_related("department").order_by("entity", "name", "id"))
     return render(
         request,
         "leads/pool_rules.html",
         {
             "form": form,
             "rule": rule,
-            "rows": [(r, preview.by_rule.get(r.pk, 0)) for r in rules],
+            "rows": [(r, due.get(r.pk, 0)) for r in rules],
             "preview": preview,
+            "account_preview": account_preview,
         },
     )
 

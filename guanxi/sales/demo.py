@@ -71,9 +71,6 @@ def load_deals(ctx: DemoContext) -> None:
                 "tags": [DEMO_MARKER, rng.choice(["重点", "续约", "新签", "渠道"])],
             },
         )
-        Deal.objects.filter(pk=deal.pk).update(created_at=created, stage_changed_at=created)
-        DealStageChange.objects.filter(deal=deal).update(changed_at=created)
-        deal.created_at = deal.stage_changed_at = created
         roll = rng.random()
         if roll < 0.2:
             target = next(s for s in stages if s.kind == "won")
@@ -94,12 +91,20 @@ def load_deals(ctx: DemoContext) -> None:
             target = open_stages[rng.randrange(len(open_stages))]
             if target.pk != deal.stage_id:
                 services.deal_move_stage(actor=owner, deal=deal, stage=target)
-        # Spread the last move over the deal's life so times in stage look real.
-        moved_at = created + (now - created) * rng.uniform(0.3, 0.95)
-        if target.pk != stages[0].pk:
-            Deal.objects.filter(pk=deal.pk).update(stage_changed_at=moved_at)
-            Deal.objects.filter(pk=deal.pk, won_at__isnull=False).update(won_at=moved_at)
-            Deal.objects.filter(pk=deal.pk, lost_at__isnull=False).update(lost_at=moved_at)
+        # Backdate: created weeks ago, the last move somewhere in the deal's life, so
+        # times in stage and cycle lengths look real.
+        moved = target.pk != stages[0].pk
+        moved_at = created + (now - created) * rng.uniform(0.3, 0.95) if moved else created
+        Deal.objects.filter(pk=deal.pk).update(
+            created_at=created,
+            stage_changed_at=moved_at,
+            won_at=moved_at if target.kind == "won" else None,
+            lost_at=moved_at if target.kind == "lost" else None,
+        )
+        DealStageChange.objects.filter(deal=deal, from_stage__isnull=True).update(
+            changed_at=created
+        )
+        if moved:
             DealStageChange.objects.filter(deal=deal, from_stage__isnull=False).update(
                 changed_at=moved_at, time_in_from_stage=moved_at - created
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.utils.html import format_html_join
 
 register = template.Library()
 
@@ -32,3 +33,22 @@ def money(value: Decimal | None, currency: str = "") -> str:
 @register.filter
 def get_item(mapping: dict[Any, Any], key: Any) -> Any:
     return mapping.get(key) if mapping else None
+
+
+@register.simple_tag
+def kanban_cards(cards: list[Any], deal_base: str) -> str:
+    """The cards of a board column, built in one pass: a column holds up to 50 cards and
+    the board six columns, and the template engine would spend most of the page's time
+    on them."""
+    return format_html_join(
+        "",
+        '<li class="kanban-card" data-deal="{}" data-name="{}" tabindex="0">'
+        '<span class="kanban-handle" aria-hidden="true">⠿</span>'
+        '<a class="kanban-card-title" href="{}{}/" draggable="false">{}</a>'
+        '<span class="kanban-card-account">{}</span>'
+        '<span class="kanban-card-meta">{} · {} · {}</span></li>',
+        (
+            (c.id, c.name, deal_base, c.id, c.name, c.account, c.amount, c.close, c.owner)
+            for c in cards
+        ),
+    )
