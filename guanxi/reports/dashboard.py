@@ -235,6 +235,36 @@ def _new_customers(actor: User, period: Period, department: Any) -> int:
     )
 
 
+def _received(actor: User, period: Period, department: Any) -> Decimal:
+    from guanxi.finance.models import Receipt
+
+    qs = permissions.scoped_queryset(actor, "payment", base=Receipt.objects.order_by())
+    qs = selectors._owner_filter(
+        qs, actor=actor, owner=None, department=department, field="contract__owner"
+    )
+    row = qs.filter(received_on__gte=period.start, received_on__lt=period.end).aggregate(
+        total=Sum("amount")
+    )
+    return selectors.money(row["total"])
+
+
+def finance_cards(*, actor: User, period: Period, department: Any = None) -> dict[str, Any]:
+    """Received money (回款) against the previous period and the receivables still open
+    (total and overdue, per currency) from the finance app's aging."""
+    if not permissions.can(actor, "payment", "view"):
+        return {}
+    from guanxi.finance import receivables
+
+    prev = period.previous()
+    return {
+        "received": Comparison(
+            _received(actor, period, department), _received(actor, prev, department)
+        ),
+        "receivables": receivables.aging_summary(actor=actor),
+        "receivables_url": reverse("finance:receivables"),
+    }
+
+
 def management_dashboard(*, actor: User, period: Period, department: Any = None) -> dict[str, Any]:
     prev = period.previous()
     won, won_n = _revenue(actor, period, department)
@@ -255,4 +285,5 @@ def management_dashboard(*, actor: User, period: Period, department: Any = None)
         ),
         "channels": selectors.channels(actor=actor, period=period)["rows"],
         "previous": prev,
+        **finance_cards(actor=actor, period=period, department=department),
     }

@@ -73,6 +73,7 @@ class PerformanceUserOut(Schema):
     new_customers: int
     deals_won: int
     won_amount: str | None
+    receipts: str | None = Field(None, description="Received in the period (null: no access)")
     avg_cycle_days: float | None
 
 
@@ -84,6 +85,7 @@ class PerformanceDeptOut(Schema):
     new_customers: int
     deals_won: int
     won_amount: str | None
+    receipts: str | None = None
     avg_cycle_days: float | None
 
 

@@ -119,7 +119,7 @@ def index(request: HttpRequest) -> HttpResponse:
 
     extra = []
     for name, label in (
-        ("finance:aging", _("Receivables aging")),
+        ("finance:receivables", _("Receivables aging")),
         ("sales:forecast", _("Forecast")),
     ):
         try:
