@@ -194,21 +194,20 @@ def manager_dashboard(*, actor: User, period: Period, department: Any = None) ->
             closed_to=period.last_day.isoformat(),
             department=department,
         )
-    quality: list[dict[str, Any]] = []
-    try:
-        from guanxi.importing import quality as data_quality
-
-        quality = data_quality.owner_ranking(actor=actor, entity_key="lead", limit=10)
-    except ImportError:  # the importing app is optional
-        quality = []
     activity = sorted(performance["users"], key=lambda r: (-r["followups"], r["user"]))
     return {
         "funnel": funnel,
         "ranking": performance["users"][:10],
         "activity": activity[:10],
         "lost": lost,
-        "quality": quality,
     }
+
+
+def quality_ranking(*, actor: User) -> list[dict[str, Any]]:
+    """Owners by the completeness of their leads (the importing app's 数据之星)."""
+    from guanxi.importing import quality
+
+    return quality.owner_ranking(actor=actor, entity_key="lead", limit=10)
 
 
 # --- Management ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@ app_name = "reports"
 urlpatterns = [
     path("", views.home, name="dashboard"),
     path("reports/", views.index, name="index"),
+    path("reports/dashboard/quality/", views.quality_card, name="quality_card"),
     path("reports/funnel/", views.funnel, name="funnel"),
     path("reports/channels/", views.channels, name="channels"),
     path("reports/performance/", views.performance, name="performance"),

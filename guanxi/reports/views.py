@@ -95,12 +95,20 @@ def home(request: HttpRequest) -> HttpResponse:
                 ctx["management"] = dashboard.management_dashboard(
                     actor=actor, period=period, department=dept
                 )
-                ctx["manager"] = dashboard.manager_dashboard(
-                    actor=actor, period=period, department=dept
-                )
         except ValidationFailed as exc:
             flash_domain_error(request, exc)
     return render(request, "reports/dashboard.html", ctx)
+
+
+@login_required
+def quality_card(request: HttpRequest) -> HttpResponse:
+    """The data-quality ranking (数据之星) of the manager dashboard, loaded after the page:
+    it reads every lead in scope, so it must not hold up the dashboard's figures."""
+    actor = _actor(request)
+    _guard(actor, "lead")
+    return render(
+        request, "reports/_quality.html", {"quality": dashboard.quality_ranking(actor=actor)}
+    )
 
 
 def _view_labels() -> list[tuple[str, str]]:

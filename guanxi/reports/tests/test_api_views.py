@@ -118,6 +118,7 @@ def test_dashboards_per_role_and_drill_down() -> None:
     sales = factories.user("sales", department=dept)
     deals = funnel_fixture(sales, factories.user("sales"))
     account = crm_factories.account(sales, lifecycle_stage="customer")
+    crm_factories.lead(sales)
     # Salesperson: their pipeline, leads by age and the customer at risk.
     page = _client(sales).get("/").content.decode()
     assert 'id="dashboard-sales"' in page and 'id="dashboard-manager"' not in page
@@ -125,7 +126,9 @@ def test_dashboards_per_role_and_drill_down() -> None:
     # Manager: team funnel for January, drill into the deals that reached 方案/报价.
     client = _client(manager)
     page = client.get("/", {"view": "manager", **JAN}).content.decode()
-    assert 'id="team-funnel"' in page
+    assert 'id="team-funnel"' in page and 'id="quality-card"' in page
+    quality = client.get(reverse("reports:quality_card"))
+    assert quality.status_code == 200 and "%" in quality.content.decode()
     stage = Stage.objects.get(pipeline__name="新客户", name="方案/报价")
     drill = client.get(
         reverse("sales:deal_list"),
