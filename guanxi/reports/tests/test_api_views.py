@@ -177,3 +177,25 @@ def test_charts_escape_and_label() -> None:
         charts.stacked_bar("t", ["a"], [charts.Series("x", [1]), charts.Series("y", [2])]),
     ):
         assert chart.startswith("<svg") and 'role="img"' in chart
+
+
+def test_campaign_cost_scope_own_hides_colleagues_costs(api_client: Any) -> None:
+    from guanxi.reports import services
+    from guanxi.tests_support import org
+
+    admin = factories.admin()
+    own = org.role(
+        admin, {"campaign_cost": {"actions": ["view", "create", "edit", "delete"], "scope": "own"}}
+    )
+    alice = factories.user("sales")
+    alice.roles.add(own)
+    bob = factories.user("sales")
+    bob.roles.add(own)
+    cost, _created = services.campaign_cost_save(
+        actor=alice, data={"source": "douyin", "month": "2026-05", "amount": "10"}
+    )
+    api_client.login(bob)
+    assert api_client.get("/api/v1/reports/campaign-costs").json() == []
+    assert api_client.delete(f"/api/v1/reports/campaign-costs/{cost.pk}").status_code == 404
+    api_client.login(alice)
+    assert [c["id"] for c in api_client.get("/api/v1/reports/campaign-costs").json()] == [cost.pk]
