@@ -372,6 +372,10 @@ def load(table: str, cols: list[str], rows: Iterator[list[Any]], batch: int = 20
     indexes = _index_sql(table)
     with transaction.atomic():
         with connection.cursor() as cur:
+            if connection.vendor == "postgresql":
+                # Deferred foreign-key checks would still be pending when the indexes are
+                # re-created in this transaction, which PostgreSQL refuses.
+                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
             for name, _sql in indexes:
                 cur.execute(f'DROP INDEX "{name}"')
         if connection.vendor == "postgresql":

@@ -166,15 +166,8 @@ def measure(label: str, fn: Callable[[], Any]) -> Row:
 
 
 def load_rows(table: str, cols: list[str], rows: Iterator[list[Any]]) -> float:
-    """bench_crm's loader; on PostgreSQL the foreign keys are checked as rows arrive, so
-    no deferred trigger events block re-creating the indexes in the same transaction."""
-    from django.db import connection, transaction
-
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cur:
-                cur.execute("SET CONSTRAINTS ALL IMMEDIATE")
-        return load(table, cols, rows)
+    """bench_crm's loader (it checks PostgreSQL's foreign keys as rows arrive)."""
+    return load(table, cols, rows)
 
 
 def run_backend(backend: str) -> int:

@@ -294,6 +294,7 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.importing.api",
     "guanxi.finance.api",
     "guanxi.reports.api",
+    "guanxi.sales.forecast_api",
 ]  # extended as apps land: "guanxi.leads.api", ...
 # The Huey consumer adds its own handler when "huey" has none, and the record then also
 # reaches the root handler: every worker line was printed twice.

@@ -23,4 +23,5 @@ urlpatterns = [
     path("search/", include("guanxi.search.urls")),
     path("", include("guanxi.sales.urls")),
     path("", include("guanxi.importing.urls")),
+    path("sales/", include("guanxi.sales.forecast_urls")),
 ]

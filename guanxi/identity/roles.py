@@ -44,6 +44,8 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "product": {"actions": ALL_ACTIONS, "scope": "all"},
             "campaign_cost": {"actions": ["view", "create", "edit", "delete"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "subtree"},
+            # Managers set the sales targets of their department tree (业绩目标).
+            "target": {"actions": ["view", "create", "edit", "delete"], "scope": "subtree"},
         },
     },
     {
@@ -58,6 +60,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             },
             "product": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "department", "masked_fields": ["mobile"]},
+            "target": {"actions": ["view"], "scope": "own"},
         },
     },
     {
@@ -101,6 +104,7 @@ BUILTIN_ROLES: list[dict[str, Any]] = [
             "product": {"actions": ["view"], "scope": "all"},
             "campaign_cost": {"actions": ["view"], "scope": "all"},
             "user": {"actions": ["view"], "scope": "all", "masked_fields": ["mobile", "email"]},
+            "target": {"actions": ["view"], "scope": "all"},
         },
     },
 ]

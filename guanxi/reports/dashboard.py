@@ -196,10 +196,36 @@ def manager_dashboard(*, actor: User, period: Period, department: Any = None) ->
         )
     activity = sorted(performance["users"], key=lambda r: (-r["followups"], r["user"]))
     return {
+        "forecast": forecast_card(actor=actor, period=period),
         "funnel": funnel,
         "ranking": performance["users"][:10],
         "activity": activity[:10],
         "lost": lost,
+    }
+
+
+def sales_period(period: Period) -> Any:
+    """The forecast's month / quarter / year for a report period: the same one for the
+    presets, the quarter of the start day for a week or a custom range."""
+    from guanxi.sales import periods as sales_periods
+
+    kind = {"month": sales_periods.MONTH, "year": sales_periods.YEAR}.get(
+        period.preset, sales_periods.QUARTER
+    )
+    return sales_periods.current(kind, today=period.start)
+
+
+def forecast_card(*, actor: User, period: Period) -> dict[str, Any]:
+    """Forecast against target (the sales app's forecast) for the period's month, quarter
+    or year: committed, weighted, best case, target and attainment per currency."""
+    from guanxi.sales import forecast
+
+    sp = sales_period(period)
+    result = forecast.deal_forecast(actor=actor, period=sp, group_by="owner")
+    return {
+        "period": sp.key,
+        "totals": result.totals,
+        "url": url("forecast:forecast", period=sp.key),
     }
 
 

@@ -109,7 +109,7 @@ def funnel(
 ) -> dict[str, Any]:
     """How many deals reached each open stage of ``pipeline`` during ``period``.
 
-    Rules (decision 0006-charts, "The funnel"): a deal reached stage S in the period when one of
+    Rules (decision 0007-charts, "The funnel"): a deal reached stage S in the period when one of
     its stage changes in the period entered S *or a later stage* (so a deal that skips a
     stage counts as having passed it, and a won deal has passed every open stage); each deal
     counts at most once per stage however often it moves back and forth. ``won`` / ``lost``

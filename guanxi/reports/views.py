@@ -18,6 +18,7 @@ from guanxi.identity.models import Department, User
 from guanxi.reports import charts, dashboard, periods, selectors, services
 from guanxi.reports.forms import CampaignCostForm
 from guanxi.web.forms import flash_domain_error
+from guanxi.web.panels import panels_for
 
 
 def _actor(request: HttpRequest) -> User:
@@ -72,6 +73,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "roles": list(actor.roles.all()),
         "nav": "home",
         "views": [(v, label) for v, label in _view_labels() if v in allowed],
+        "panels": panels_for(request),
     }
     if allowed:
         view = request.GET.get("view") or allowed[-1]
@@ -128,7 +130,8 @@ def index(request: HttpRequest) -> HttpResponse:
     extra = []
     for name, label in (
         ("finance:receivables", _("Receivables aging")),
-        ("sales:forecast", _("Forecast")),
+        ("forecast:forecast", _("Forecast")),
+        ("forecast:attainment", _("Attainment")),
     ):
         try:
             extra.append((reverse(name), label))

@@ -31,3 +31,20 @@ class SalesConfig(AppConfig):
         activity_selectors.register_related_stream("account", account_deal_stream)
         register(NavItem("catalog:product_list", _("Products"), entity="product", order=55))
         quote_setup.ready()
+        self._ready_forecast()
+
+    def _ready_forecast(self) -> None:
+        """Sales targets, attainment and forecast: entity, pages, home panel, demo step."""
+        from guanxi.sales import forecast_demo, targets  # noqa: F401  (entity, events, demo)
+        from guanxi.sales.forecast_views import home_panel
+        from guanxi.web.navigation import NavItem
+        from guanxi.web.navigation import register as register_nav
+        from guanxi.web.panels import HomePanel
+        from guanxi.web.panels import register as register_panel
+
+        register_nav(NavItem("forecast:forecast", _("Forecast"), entity="deal", order=60))
+        register_nav(NavItem("forecast:attainment", _("Attainment"), entity="target", order=61))
+        register_nav(NavItem("forecast:targets", _("Sales targets"), entity="target", order=62))
+        register_panel(
+            HomePanel("sales.attainment", "sales/_home_panel.html", home_panel, order=20)
+        )

@@ -234,6 +234,24 @@ class Deal(OwnedModel):
             models.Index(fields=["status", "won_at"], name="deal_won_idx"),
             # Lost-deal reports by period.
             models.Index(fields=["status", "lost_at"], name="deal_lost_idx"),
+            # Forecast and attainment (guanxi.sales.forecast): the period's won / open deals
+            # are read from the index alone, grouped by owner, pipeline and currency.
+            models.Index(
+                fields=["status", "won_at", "owner", "pipeline", "currency", "amount"],
+                name="deal_forecast_won_idx",
+            ),
+            models.Index(
+                fields=[
+                    "status",
+                    "expected_close_date",
+                    "owner",
+                    "pipeline",
+                    "currency",
+                    "amount",
+                    "probability",
+                ],
+                name="deal_forecast_open_idx",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -324,6 +342,89 @@ class DealStageChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.deal_id}: {self.from_stage_name} → {self.to_stage_name}"
+
+
+class SalesTarget(TimeStampedModel):
+    """A monthly target (业绩目标) of one user or one department for one measure.
+
+    Only months are stored: the target of a quarter or a year is the sum of its months,
+    so the three views can never disagree. ``currency`` is empty for counted measures.
+    """
+
+    class Measure(models.TextChoices):
+        WON_AMOUNT = "won_amount", _("Won amount")
+        RECEIPTS = "receipts", _("Receipts")
+        NEW_CUSTOMERS = "new_customers", _("New customers")
+
+    measure = models.CharField(_("measure"), max_length=20, choices=Measure.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_targets",
+    )
+    department = models.ForeignKey(
+        "identity.Department",
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="sales_targets",
+    )
+    year = models.PositiveSmallIntegerField(_("year"))
+    month = models.PositiveSmallIntegerField(
+        _("month"), validators=[MinValueValidator(1), MaxValueValidator(12)]
+    )
+    value = models.DecimalField(_("target"), max_digits=18, decimal_places=2)
+    currency = models.CharField(_("currency"), max_length=3, blank=True, default="CNY")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["year", "month", "measure", "id"]
+        verbose_name = _("sales target")
+        verbose_name_plural = _("sales targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False) & Q(department__isnull=True))
+                | (Q(user__isnull=True) & Q(department__isnull=False)),
+                name="salestarget_one_subject",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1) & Q(month__lte=12), name="salestarget_month_range"
+            ),
+            models.CheckConstraint(condition=Q(value__gte=0), name="salestarget_value_positive"),
+            models.UniqueConstraint(
+                fields=["measure", "user", "year", "month"],
+                condition=Q(user__isnull=False),
+                name="salestarget_user_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["measure", "department", "year", "month"],
+                condition=Q(department__isnull=False),
+                name="salestarget_department_uniq",
+            ),
+        ]
+        indexes = [
+            # Attainment and forecast read every target of one measure in one year.
+            models.Index(fields=["measure", "year", "month"], name="salestarget_period_idx"),
+        ]
+
+    def __str__(self) -> str:
+        subject = self.user if self.user_id else self.department
+        return f"{subject} {self.get_measure_display()} {self.year}-{self.month:02d}"
+
+    @property
+    def subject_kind(self) -> str:
+        return "user" if self.user_id else "department"
 
 
 # Catalogue and quotes live in their own modules of this app (guanxi.sales.catalog,

@@ -9,6 +9,7 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from guanxi.identity.models import User
+from guanxi.web.panels import panels_for
 
 
 @never_cache
@@ -28,5 +29,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/home.html",
-        {"department": user.department, "roles": list(user.roles.all()), "nav": "home"},
+        {
+            "department": user.department,
+            "roles": list(user.roles.all()),
+            "panels": panels_for(request),
+            "nav": "home",
+        },
     )

@@ -127,6 +127,7 @@ def test_dashboards_per_role_and_drill_down() -> None:
     client = _client(manager)
     page = client.get("/", {"view": "manager", **JAN}).content.decode()
     assert 'id="team-funnel"' in page and 'id="quality-card"' in page
+    assert 'id="forecast-card"' in page
     quality = client.get(reverse("reports:quality_card"))
     assert quality.status_code == 200 and "%" in quality.content.decode()
     stage = Stage.objects.get(pipeline__name="新客户", name="方案/报价")
@@ -199,3 +200,16 @@ def test_campaign_cost_scope_own_hides_colleagues_costs(api_client: Any) -> None
     assert api_client.delete(f"/api/v1/reports/campaign-costs/{cost.pk}").status_code == 404
     api_client.login(alice)
     assert [c["id"] for c in api_client.get("/api/v1/reports/campaign-costs").json()] == [cost.pk]
+
+
+def test_forecast_card_uses_the_periods_quarter() -> None:
+    from guanxi.reports import dashboard
+    from guanxi.reports.periods import parse
+
+    sales = factories.user("sales")
+    deal_with_history(sales, "300", [("初步接触", at(1, 2)), ("赢单", at(1, 25))])
+    card = dashboard.forecast_card(actor=sales, period=parse({"period": "", **JAN}))
+    assert card["period"] == "2026-Q1"
+    [total] = card["totals"]
+    assert total.committed == 300 and total.currency == "CNY"
+    assert dashboard.sales_period(parse({"period": "year"})).kind == "year"

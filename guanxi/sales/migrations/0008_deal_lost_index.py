@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ('customers', '0002_list_indexes'),
         ('leads', '0005_assignment_and_scoring_rules'),
-        ('sales', '0004_merge_board_indexes_and_quotes'),
+        ('sales', '0007_deal_forecast_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
