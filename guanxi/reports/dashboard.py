@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from guanxi.core import permissions
 from guanxi.reports import selectors
-from guanxi.reports.periods import Period
+from guanxi.reports.periods import Period, sales_period
 from guanxi.sales.models import Deal
 
 if TYPE_CHECKING:
@@ -202,17 +202,6 @@ def manager_dashboard(*, actor: User, period: Period, department: Any = None) ->
         "activity": activity[:10],
         "lost": lost,
     }
-
-
-def sales_period(period: Period) -> Any:
-    """The forecast's month / quarter / year for a report period: the same one for the
-    presets, the quarter of the start day for a week or a custom range."""
-    from guanxi.sales import periods as sales_periods
-
-    kind = {"month": sales_periods.MONTH, "year": sales_periods.YEAR}.get(
-        period.preset, sales_periods.QUARTER
-    )
-    return sales_periods.current(kind, today=period.start)
 
 
 def forecast_card(*, actor: User, period: Period) -> dict[str, Any]:

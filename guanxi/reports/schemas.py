@@ -74,6 +74,9 @@ class PerformanceUserOut(Schema):
     deals_won: int
     won_amount: str | None
     receipts: str | None = Field(None, description="Received in the period (null: no access)")
+    target_attainment: str | None = Field(
+        None, description="Won amount / target in % (month, quarter or year of the period)"
+    )
     avg_cycle_days: float | None
 
 
@@ -86,6 +89,7 @@ class PerformanceDeptOut(Schema):
     deals_won: int
     won_amount: str | None
     receipts: str | None = None
+    target_attainment: str | None = None
     avg_cycle_days: float | None
 
 

@@ -321,7 +321,8 @@ def _won_in(deals: QuerySet[Deal], period: Period) -> QuerySet[Deal]:
 def performance(*, actor: User, period: Period, department: Any = None) -> dict[str, Any]:
     """Per user and per department: follow-ups, new leads, new customers, deals won, won
     amount, receipts (回款 received in the period on the user's contracts; null without
-    ``payment`` view) and average cycle length (days from a won deal's creation to its win).
+    ``payment`` view), won-amount target attainment (%, null without a target; for the
+    month / quarter / year the period stands for) and average cycle length (days from a won deal's creation to its win).
 
     A "new customer" is an account whose first won deal falls in the period. Each figure
     counts only records in ``actor``'s scope for its entity.
@@ -359,6 +360,7 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
         ),
         "won": by_owner(won, n=Count("id"), amount=Sum("amount"), cycle=Avg(cycle)),
     }
+    attainment = _attainment(actor, period)
     receipts: dict[int, Decimal] = {}
     see_receipts = permissions.can(actor, "payment", "view")
     if see_receipts:
@@ -396,6 +398,7 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
                 "won_amount": None if masked else str(money(w.get("amount"))),
                 "avg_cycle_days": None if cyc is None else round(cyc.total_seconds() / 86400, 1),
                 "receipts": str(money(receipts.get(uid))) if see_receipts else None,
+                "target_attainment": attainment["user"].get(uid),
                 "_receipts": money(receipts.get(uid)),
                 "_amount": money(w.get("amount")),
                 "_cycle_total": (cyc.total_seconds() * w.get("n", 0)) if cyc else 0.0,
@@ -431,6 +434,7 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
     for d in departments.values():
         d["won_amount"] = None if masked else str(money(d["_amount"]))
         d["receipts"] = str(money(d["_receipts"])) if see_receipts else None
+        d["target_attainment"] = attainment["department"].get(d["department_id"])
         d["avg_cycle_days"] = (
             round(d["_cycle_total"] / d["deals_won"] / 86400, 1) if d["deals_won"] else None
         )
@@ -446,6 +450,21 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
         "users": rows,
         "departments": dept_rows,
     }
+
+
+def _attainment(actor: User, period: Period) -> dict[str, dict[Any, str | None]]:
+    """Won-amount attainment (%) per user and department from the sales targets, for the
+    month / quarter / year that the period stands for (see periods.sales_period)."""
+    from guanxi.reports.periods import sales_period
+    from guanxi.sales import forecast
+
+    result = forecast.attainment(actor=actor, period=sales_period(period), measure="won_amount")
+    out: dict[str, dict[Any, str | None]] = {"user": {}, "department": {}}
+    for kind, lines in (("user", result.users), ("department", result.departments)):
+        for line in lines:
+            pct = line.percent
+            out[kind][line.id] = None if pct is None else str(pct)
+    return out
 
 
 # --- Customers ----------------------------------------------------------------------------

@@ -214,3 +214,25 @@ def test_performance_receipts_and_finance_cards() -> None:
     # A salesperson sees their own receipts; a colleague none.
     other = factories.user("sales")
     assert dashboard.finance_cards(actor=other, period=JANUARY)["received"].current == 0
+
+
+def test_performance_target_attainment() -> None:
+    from guanxi.sales import targets
+
+    admin = factories.admin()
+    sales = factories.user("sales")
+    deal_with_history(sales, "300", [("初步接触", at(1, 2)), ("赢单", at(1, 25))])
+    targets.target_create(
+        actor=admin,
+        data={
+            "measure": "won_amount",
+            "user_id": sales.pk,
+            "year": 2026,
+            "month": 1,
+            "value": "1200",
+        },
+    )
+    month = parse({"period": "", "date_from": "2026-01-01", "date_to": "2026-01-31"})
+    users = {r["user_id"]: r for r in selectors.performance(actor=admin, period=month)["users"]}
+    # A custom range stands for the quarter of its start: Q1's target is January's 1200.
+    assert users[sales.pk]["target_attainment"] == "25.0"
