@@ -298,9 +298,9 @@ GUANXI_API_ROUTERS: list[str] = [
     "guanxi.sales.catalog.api",
     "guanxi.sales.quotes.api",
     "guanxi.importing.api",
-    "guanxi.reports.api",
     "guanxi.reports.analytics_api",
     "guanxi.finance.api",
+    "guanxi.reports.api",
     "guanxi.sales.forecast_api",
     "guanxi.marketing.api",
 ]  # extended as apps land: "guanxi.leads.api", ...

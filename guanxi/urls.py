@@ -9,6 +9,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("guanxi.identity.urls")),
     path("", include("guanxi.activities.urls")),
+    # The reports app serves the home page (its dashboards) ahead of the plain web home.
+    path("", include("guanxi.reports.urls")),
     path("", include("guanxi.web.urls")),
     path("", include("guanxi.core.urls")),
     path("", include("guanxi.automation.urls")),

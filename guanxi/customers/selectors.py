@@ -43,7 +43,18 @@ def _contacts() -> QuerySet[Contact]:
     return Contact.objects.select_related("owner", "account")
 
 
-ACCOUNT_PARAMS = ("tier", "lifecycle_stage", "city", "tag", "owner", "rfm_segment", "at_risk")
+ACCOUNT_PARAMS = (
+    "tier",
+    "lifecycle_stage",
+    "city",
+    "tag",
+    "owner",
+    "industry",
+    "province",
+    "size",
+    "rfm_segment",
+    "at_risk",
+)
 CONTACT_PARAMS = ("tag", "owner", "account")
 
 

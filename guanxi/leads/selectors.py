@@ -49,7 +49,7 @@ FILTERS = {
 
 STALE_DAYS = 7
 # The list page's query-string filters (besides q, sort, view and custom.<key>).
-LIST_PARAMS = ("status", "source", "city", "tag", "owner")
+LIST_PARAMS = ("status", "source", "city", "tag", "owner", "created_from", "created_to")
 
 
 def _base() -> QuerySet[Lead]:

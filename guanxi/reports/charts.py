@@ -1,4 +1,4 @@
-"""Server-rendered SVG charts (decision 0005-charts): no CDN, no JavaScript, no npm.
+"""Server-rendered SVG charts (decision 0008-charts): no CDN, no JavaScript, no npm.
 
 Every function returns markup safe to put in a template: an ``<svg role="img">`` with a
 ``<title>`` naming the chart and one ``<title>`` per mark (shown on hover and read by

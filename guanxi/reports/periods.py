@@ -111,3 +111,14 @@ def parse(params: Any, default: str = "month") -> Period:
             raise ValidationFailed([FieldError("date_to", _("The range is at most ten years."))])
         return Period(start, last + dt.timedelta(days=1), "custom")
     return preset(name if name and name != "custom" else default)
+
+
+def sales_period(period: Period) -> Any:
+    """The sales forecast's month / quarter / year for a report period: the same one for
+    the presets, the quarter of the start day for a week or a custom range."""
+    from guanxi.sales import periods as sales_periods
+
+    kind = {"month": sales_periods.MONTH, "year": sales_periods.YEAR}.get(
+        period.preset, sales_periods.QUARTER
+    )
+    return sales_periods.current(kind, today=period.start)

@@ -73,6 +73,10 @@ class PerformanceUserOut(Schema):
     new_customers: int
     deals_won: int
     won_amount: str | None
+    receipts: str | None = Field(None, description="Received in the period (null: no access)")
+    target_attainment: str | None = Field(
+        None, description="Won amount / target in % (month, quarter or year of the period)"
+    )
     avg_cycle_days: float | None
 
 
@@ -84,6 +88,8 @@ class PerformanceDeptOut(Schema):
     new_customers: int
     deals_won: int
     won_amount: str | None
+    receipts: str | None = None
+    target_attainment: str | None = None
     avg_cycle_days: float | None
 
 

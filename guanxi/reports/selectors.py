@@ -109,7 +109,7 @@ def funnel(
 ) -> dict[str, Any]:
     """How many deals reached each open stage of ``pipeline`` during ``period``.
 
-    Rules (decision 0005-charts, "Funnel"): a deal reached stage S in the period when one of
+    Rules (decision 0008-charts, "The funnel"): a deal reached stage S in the period when one of
     its stage changes in the period entered S *or a later stage* (so a deal that skips a
     stage counts as having passed it, and a won deal has passed every open stage); each deal
     counts at most once per stage however often it moves back and forth. ``won`` / ``lost``
@@ -320,7 +320,9 @@ def _won_in(deals: QuerySet[Deal], period: Period) -> QuerySet[Deal]:
 
 def performance(*, actor: User, period: Period, department: Any = None) -> dict[str, Any]:
     """Per user and per department: follow-ups, new leads, new customers, deals won, won
-    amount and average cycle length (days from a won deal's creation to its win).
+    amount, receipts (回款 received in the period on the user's contracts; null without
+    ``payment`` view), won-amount target attainment (%, null without a target; for the
+    month / quarter / year the period stands for) and average cycle length (days from a won deal's creation to its win).
 
     A "new customer" is an account whose first won deal falls in the period. Each figure
     counts only records in ``actor``'s scope for its entity.
@@ -358,6 +360,21 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
         ),
         "won": by_owner(won, n=Count("id"), amount=Sum("amount"), cycle=Avg(cycle)),
     }
+    attainment = _attainment(actor, period)
+    receipts: dict[int, Decimal] = {}
+    see_receipts = permissions.can(actor, "payment", "view")
+    if see_receipts:
+        from guanxi.finance.models import Receipt
+
+        pay = permissions.scoped_queryset(actor, "payment", base=Receipt.objects.all())
+        pay = _owner_filter(
+            pay, actor=actor, owner=None, department=department, field="contract__owner"
+        ).filter(received_on__gte=period.start, received_on__lt=period.end)
+        receipts = {
+            r["contract__owner_id"]: r["total"]
+            for r in pay.order_by().values("contract__owner_id").annotate(total=Sum("amount"))
+        }
+    figures["receipts"] = {k: {"n": v} for k, v in receipts.items()}
     owner_ids = {k for rows in figures.values() for k in rows if k is not None}
     users = {
         u.pk: u for u in UserModel.objects.filter(pk__in=owner_ids).select_related("department")
@@ -380,6 +397,9 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
                 "deals_won": w.get("n", 0),
                 "won_amount": None if masked else str(money(w.get("amount"))),
                 "avg_cycle_days": None if cyc is None else round(cyc.total_seconds() / 86400, 1),
+                "receipts": str(money(receipts.get(uid))) if see_receipts else None,
+                "target_attainment": attainment["user"].get(uid),
+                "_receipts": money(receipts.get(uid)),
                 "_amount": money(w.get("amount")),
                 "_cycle_total": (cyc.total_seconds() * w.get("n", 0)) if cyc else 0.0,
             }
@@ -398,6 +418,7 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
                 "deals_won": 0,
                 "_amount": Decimal(0),
                 "_cycle_total": 0.0,
+                "_receipts": Decimal(0),
             },
         )
         for key in (
@@ -412,6 +433,8 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
     dept_rows = []
     for d in departments.values():
         d["won_amount"] = None if masked else str(money(d["_amount"]))
+        d["receipts"] = str(money(d["_receipts"])) if see_receipts else None
+        d["target_attainment"] = attainment["department"].get(d["department_id"])
         d["avg_cycle_days"] = (
             round(d["_cycle_total"] / d["deals_won"] / 86400, 1) if d["deals_won"] else None
         )
@@ -420,12 +443,28 @@ def performance(*, actor: User, period: Period, department: Any = None) -> dict[
     for r in [*rows, *dept_rows]:
         r.pop("_amount")
         r.pop("_cycle_total")
+        r.pop("_receipts")
     return {
         "date_from": period.start.isoformat(),
         "date_to": period.last_day.isoformat(),
         "users": rows,
         "departments": dept_rows,
     }
+
+
+def _attainment(actor: User, period: Period) -> dict[str, dict[Any, str | None]]:
+    """Won-amount attainment (%) per user and department from the sales targets, for the
+    month / quarter / year that the period stands for (see periods.sales_period)."""
+    from guanxi.reports.periods import sales_period
+    from guanxi.sales import forecast
+
+    result = forecast.attainment(actor=actor, period=sales_period(period), measure="won_amount")
+    out: dict[str, dict[Any, str | None]] = {"user": {}, "department": {}}
+    for kind, lines in (("user", result.users), ("department", result.departments)):
+        for line in lines:
+            pct = line.percent
+            out[kind][line.id] = None if pct is None else str(pct)
+    return out
 
 
 # --- Customers ----------------------------------------------------------------------------

@@ -56,6 +56,15 @@ class DealFilterForm(forms.Form):
     )
     tag = forms.CharField(label=_("Tag"), required=False)
     owner = forms.CharField(required=False, widget=forms.HiddenInput)
+    # Drill-down from reports and dashboards (kept as hidden fields while filtering further).
+    stage = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    department = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    loss_reason = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reached_stage = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    reached_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    reached_to = forms.DateField(required=False, widget=forms.HiddenInput)
+    closed_from = forms.DateField(required=False, widget=forms.HiddenInput)
+    closed_to = forms.DateField(required=False, widget=forms.HiddenInput)
     sort = forms.ChoiceField(
         label=_("Sort"),
         required=False,

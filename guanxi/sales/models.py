@@ -232,6 +232,8 @@ class Deal(OwnedModel):
             # Won deals on the account page and in reports.
             models.Index(fields=["account", "status", "-created_at"], name="deal_account_idx"),
             models.Index(fields=["status", "won_at"], name="deal_won_idx"),
+            # Lost-deal reports by period.
+            models.Index(fields=["status", "lost_at"], name="deal_lost_idx"),
             # Forecast and attainment (guanxi.sales.forecast): the period's won / open deals
             # are read from the index alone, grouped by owner, pipeline and currency.
             models.Index(

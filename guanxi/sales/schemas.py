@@ -118,6 +118,14 @@ class DealFilter(Schema):
     close_month: str = Field("", description="Expected close month, YYYY-MM")
     tag: str = ""
     department: str = Field("", description="Owner's department id (with sub-departments)")
+    loss_reason: str = Field("", description="Loss reason id")
+    reached_stage: str = Field(
+        "", description="Stage id: deals that reached it (funnel rule), with reached_from/_to"
+    )
+    reached_from: str = Field("", description="YYYY-MM-DD")
+    reached_to: str = Field("", description="YYYY-MM-DD (inclusive)")
+    closed_from: str = Field("", description="Won or lost on or after YYYY-MM-DD")
+    closed_to: str = Field("", description="Won or lost on or before YYYY-MM-DD")
     sort: str = "-created_at"
     page: int = 1
     page_size: int = 50

@@ -98,9 +98,59 @@ def apply_filters(qs: QuerySet[Deal], *, filters: dict[str, Any], actor: User) -
             qs = qs.filter(owner_id__in=members)
         elif name == "q":
             qs = qs.filter(Q(name__icontains=value) | Q(account__name__icontains=value))
+        elif name == "loss_reason":
+            qs = qs.filter(loss_reason_id=_int_filter(name, value))
+        elif name == "reached_stage":
+            qs = qs.filter(pk__in=_reached(_int_filter(name, value), filters))
+        elif name in ("closed_from", "closed_to"):
+            day = _day_filter(name, value)
+            when = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+            if name == "closed_from":
+                qs = qs.filter(Q(won_at__gte=when) | Q(lost_at__gte=when))
+            else:
+                end = when + dt.timedelta(days=1)
+                qs = qs.filter(Q(won_at__lt=end) | Q(lost_at__lt=end))
+        elif name in ("reached_from", "reached_to"):
+            continue  # read with reached_stage
         else:
             raise ValidationFailed([FieldError(name, _("Unknown filter."))])
     return qs
+
+
+def _day_filter(name: str, value: Any) -> dt.date:
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValidationFailed([FieldError(name, _("Enter a date as YYYY-MM-DD."))]) from None
+
+
+def _reached(stage_id: int, filters: dict[str, Any]) -> QuerySet[Any]:
+    """Ids of deals that reached ``stage_id`` between ``reached_from`` and ``reached_to``
+    (days, inclusive) by the funnel report's rule: a change into the stage, a later open
+    stage or a won stage of its pipeline (see guanxi.reports.selectors.funnel)."""
+    stage = Stage.objects.filter(pk=stage_id).first()
+    if stage is None:
+        raise ValidationFailed([FieldError("reached_stage", _("No such stage."))])
+    later = [
+        s.pk
+        for s in Stage.objects.filter(pipeline_id=stage.pipeline_id)
+        if (s.kind == Stage.Kind.OPEN and (s.position, s.pk) >= (stage.position, stage.pk))
+        or s.kind == Stage.Kind.WON
+    ]
+    changes = DealStageChange.objects.filter(to_stage_id__in=later)
+    if filters.get("reached_from"):
+        day = _day_filter("reached_from", filters["reached_from"])
+        changes = changes.filter(
+            changed_at__gte=timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        )
+    if filters.get("reached_to"):
+        day = _day_filter("reached_to", filters["reached_to"]) + dt.timedelta(days=1)
+        changes = changes.filter(
+            changed_at__lt=timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+        )
+    return changes.values("deal_id")
 
 
 def deal_list(

@@ -59,6 +59,23 @@ def _is_htmx(request: HttpRequest) -> bool:
 # --- List -------------------------------------------------------------------------------
 
 
+DRILL_FILTERS = (
+    "pipeline",
+    "status",
+    "close_month",
+    "tag",
+    "owner",
+    "stage",
+    "department",
+    "loss_reason",
+    "reached_stage",
+    "reached_from",
+    "reached_to",
+    "closed_from",
+    "closed_to",
+)
+
+
 @login_required
 def deal_list(request: HttpRequest) -> HttpResponse:
     actor = actor_of(request)
@@ -66,7 +83,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
     pipelines = selectors.pipeline_list()
     form = DealFilterForm(request.GET or None, pipelines=pipelines)
     params: dict[str, Any] = form.cleaned_data if form.is_valid() else {}
-    filters = {k: params.get(k) for k in ("pipeline", "status", "close_month", "tag", "owner")}
+    filters = {k: params.get(k) for k in DRILL_FILTERS}
     try:
         page = selectors.deal_list(
             actor=actor,
@@ -88,6 +105,7 @@ def deal_list(request: HttpRequest) -> HttpResponse:
             "owner": request.GET.get("owner", ""),
             "can_create": permissions.can(actor, "deal", "create"),
             "amount_masked": "amount" in permissions.masked_fields(actor, "deal"),
+            "drill": any(params.get(k) for k in DRILL_FILTERS[5:]),
         },
     )
 

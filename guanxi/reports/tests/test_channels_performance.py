@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from guanxi.activities import services as activity_services
@@ -187,3 +189,50 @@ def test_customers_and_lost() -> None:
     assert lost["by_stage"] == [{"stage": "需求确认", "count": 1}]
     assert {c["competitor"] for c in lost["by_competitor"]} == {"纷享销客", "销售易"}
     assert selectors.lost(actor=peer, period=JANUARY)["count"] == 0
+
+
+def test_performance_receipts_and_finance_cards() -> None:
+    import datetime as dt
+
+    from guanxi.finance.tests import factories as finance_factories
+    from guanxi.reports import dashboard
+
+    admin = factories.admin()
+    sales = factories.user("sales")
+    contract = finance_factories.contract(sales, amount="1000.00")
+    finance_factories.receipt(sales, contract, "300.00", received_on=dt.date(2026, 1, 10))
+    finance_factories.receipt(sales, contract, "200.00", received_on=dt.date(2026, 2, 10))
+    users = {r["user_id"]: r for r in selectors.performance(actor=admin, period=JANUARY)["users"]}
+    assert users[sales.pk]["receipts"] == "300.00"
+    cards = dashboard.finance_cards(actor=admin, period=JANUARY)
+    assert cards["received"].current == Decimal("300.00")
+    february = parse({"date_from": "2026-02-01", "date_to": "2026-02-28"})
+    assert dashboard.finance_cards(actor=admin, period=february)["received"].previous == Decimal(
+        "300.00"
+    )
+    assert cards["receivables"][0]["total"] == Decimal("500.00")
+    # A salesperson sees their own receipts; a colleague none.
+    other = factories.user("sales")
+    assert dashboard.finance_cards(actor=other, period=JANUARY)["received"].current == 0
+
+
+def test_performance_target_attainment() -> None:
+    from guanxi.sales import targets
+
+    admin = factories.admin()
+    sales = factories.user("sales")
+    deal_with_history(sales, "300", [("初步接触", at(1, 2)), ("赢单", at(1, 25))])
+    targets.target_create(
+        actor=admin,
+        data={
+            "measure": "won_amount",
+            "user_id": sales.pk,
+            "year": 2026,
+            "month": 1,
+            "value": "1200",
+        },
+    )
+    month = parse({"period": "", "date_from": "2026-01-01", "date_to": "2026-01-31"})
+    users = {r["user_id"]: r for r in selectors.performance(actor=admin, period=month)["users"]}
+    # A custom range stands for the quarter of its start: Q1's target is January's 1200.
+    assert users[sales.pk]["target_attainment"] == "25.0"
