@@ -174,7 +174,11 @@ def test_merge_leads_relinks_children_picks_values_and_keeps_histories() -> None
 # Every foreign key into a mergeable model, with the test below building a row for it.
 # A new FK fails test_every_foreign_key_is_covered until it is added here and there.
 COVERED = {
-    "lead": {("leads.PoolEvent", "lead"), ("sales.Deal", "lead")},
+    "lead": {
+        ("leads.PoolEvent", "lead"),
+        ("marketing.FormSubmission", "lead"),
+        ("sales.Deal", "lead"),
+    },
     "account": {
         ("customers.Account", "parent"),
         ("customers.Account_collaborators", "account"),
@@ -182,6 +186,7 @@ COVERED = {
         ("finance.Contract", "account"),
         ("leads.Lead", "converted_account"),
         ("leads.PoolEvent", "account"),
+        ("reports.CustomerScore", "account"),
         ("sales.Deal", "account"),
         ("sales.Quote", "account"),
     },
@@ -255,6 +260,31 @@ def test_merge_accounts_and_contacts_relinks_every_child_kind() -> None:
     assert PoolEvent.objects.get(pk=pool.pk).account_id == keep.pk
     note.refresh_from_db()
     assert (note.target_entity, note.target_id) == ("account", keep.pk)
+
+
+def test_merge_moves_web_form_submissions_and_keeps_one_customer_score() -> None:
+    from guanxi.marketing.models import FormSubmission, WebForm
+    from guanxi.reports.models import CustomerScore
+
+    admin = factories.admin()
+    keep = crm_factories.lead(admin, name="李娜", mobile="13800138010")
+    gone = crm_factories.lead(admin, name="李娜", mobile="13800138011", allow_duplicate=True)
+    form = WebForm.objects.create(
+        name="官网表单", title_zh="官网表单", slug="site", created_by=admin
+    )
+    sub = FormSubmission.objects.create(form=form, outcome="created", lead=gone)
+    merge.merge(actor=admin, entity_key="lead", primary_id=keep.pk, other_ids=[gone.pk])
+    sub.refresh_from_db()
+    assert sub.lead_id == keep.pk
+
+    a_keep = crm_factories.account(admin, name="甲公司")
+    a_gone = crm_factories.account(admin, name="甲公司分部")
+    now = timezone.now()
+    CustomerScore.objects.create(account=a_keep, segment="", churn_score=10, computed_at=now)
+    CustomerScore.objects.create(account=a_gone, segment="", churn_score=70, computed_at=now)
+    merge.merge(actor=admin, entity_key="account", primary_id=a_keep.pk, other_ids=[a_gone.pk])
+    # One score per account: the survivor keeps its own (the nightly refresh recomputes it).
+    assert list(CustomerScore.objects.values_list("account_id", "churn_score")) == [(a_keep.pk, 10)]
 
 
 def test_merge_refusals_change_nothing() -> None:
