@@ -34,7 +34,7 @@ def _accounts() -> QuerySet[Account]:
 def _score_of(account: Account) -> Any:
     """The account's stored RFM / churn score, or None (not a customer yet)."""
     try:
-        return account.score
+        return getattr(account, "score")  # noqa: B009  (reverse one-to-one, untyped)
     except ObjectDoesNotExist:
         return None
 

@@ -165,7 +165,11 @@ def _contact_dict(actor: Any, obj: Any, mask: set[str]) -> dict[str, Any]:
 
 TYPES: tuple[_Type, ...] = (
     _Type("lead", lambda: Lead.objects.select_related("owner", "source"), _lead_dict),
-    _Type("account", lambda: Account.objects.select_related("owner", "parent"), _account_dict),
+    _Type(
+        "account",
+        lambda: Account.objects.select_related("owner", "parent", "score"),
+        _account_dict,
+    ),
     _Type("contact", lambda: Contact.objects.select_related("owner", "account"), _contact_dict),
 )
 

@@ -132,7 +132,7 @@ def _account_entity() -> RuleEntity:
     return RuleEntity(
         key="account",
         label=_("Account"),
-        queryset=lambda: Account.objects.select_related(*_owner_q(), "parent"),
+        queryset=lambda: Account.objects.select_related(*_owner_q(), "parent", "score"),
         as_dict=lambda a: account_as_dict(actor=a.owner, account=a, mask=set()),
         update=lambda actor, obj, data: account_update(actor=actor, account=obj, data=data),
         url=lambda obj: reverse("customers:account_detail", args=[obj.pk]),
